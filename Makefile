@@ -1,0 +1,25 @@
+# Two commands do all set-up on a fresh machine (Debian/Ubuntu, Python 3.11):
+#   make run    installs the app into .venv and starts it on http://127.0.0.1:7860
+#   make test   installs what the tests need (system packages too) and runs the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	bash scripts/system-packages.sh
+	$(BIN)/pip install --quiet -r requirements.txt
+
+install-test: install
+	$(BIN)/pip install --quiet -r requirements-test.txt
+
+run: install
+	$(BIN)/python app.py $(ARGS)
+
+test: install-test
+	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Builders for the files under assets/. Run them through ../make_assets.py."""

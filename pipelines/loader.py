@@ -1,0 +1,235 @@
+"""Lazy, thread-safe model loading with a memory budget and least-recently-used eviction.
+
+    models = ModelManager(settings)
+    loaded = models.get("translation", "Helsinki-NLP/opus-mt-en-de")   # loads on first use
+    loaded.bundle   # whatever the task's `load(request)` returned (model, tokenizer, ...)
+
+Each task module has `load(request: LoadRequest) -> bundle`. Models are keyed by that function and the
+checkpoint, so two tasks sharing a loader (text generation and code completion both use
+`causal_lm.load`) share one copy of a model. Two requests arriving together for a model that is not
+loaded yet load it once: the second waits on a per-model lock and then reuses the first one's result.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib
+import logging
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pipelines import registry
+from pipelines.device import Placement, choose_placement, free_memory_bytes
+from pipelines.errors import ModelUnavailableError, PlaygroundError
+from pipelines.registry import Checkpoint
+from pipelines.settings import Settings
+from pipelines.sources import Location, SourceResolver
+
+log = logging.getLogger(__name__)
+# Share of free memory at start-up the models may take when no budget is set: the rest is for
+# activations, the web server, and the operating system.
+DEFAULT_BUDGET_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    checkpoint: Checkpoint
+    location: Location
+    placement: Placement
+    companions: dict[str, Location] = field(default_factory=dict)  # repo_id -> where it is
+
+
+@dataclass
+class LoadedModel:
+    task_id: str
+    checkpoint: Checkpoint
+    location: Location
+    bundle: Any
+    nbytes: int
+    load_seconds: float
+
+    @property
+    def notice(self) -> str:
+        """A sentence for the tab when the outputs are not those of the real model."""
+        if self.location.is_miniature:
+            return (f"Offline: running a tiny random miniature of {self.checkpoint.repo_id} "
+                    "(same architecture, random weights), so the outputs are meaningless.")
+        return ""
+
+
+class ModelManager:
+    def __init__(self, settings: Settings, resolver: SourceResolver | None = None):
+        self.settings = settings
+        self.resolver = resolver or SourceResolver(settings)
+        self._placement: Placement | None = None
+        self._budget: int | None = None
+        self._lock = threading.Lock()
+        self._models: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
+        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self.load_counts: Counter = Counter()  # key -> loads so far (observability and tests)
+
+    # Placement and budget are decided on first use so that start-up never imports torch.
+    @property
+    def placement(self) -> Placement:
+        if self._placement is None:
+            self._placement = choose_placement(self.settings.device, self.settings.dtype)
+        return self._placement
+
+    @property
+    def budget_bytes(self) -> int:
+        if self._budget is None:
+            if self.settings.memory_budget_gb is not None:
+                self._budget = int(self.settings.memory_budget_gb * 1e9)
+            else:
+                self._budget = int(free_memory_bytes(self.placement) * DEFAULT_BUDGET_SHARE)
+        return self._budget
+
+    def is_loaded(self, task_id: str, repo_id: str | None = None) -> bool:
+        return self._key(task_id, repo_id)[0] in self._models
+
+    def loaded_keys(self) -> list[tuple[str, str]]:
+        """(loader, repo_id) of every model in memory, least recently used first."""
+        with self._lock:
+            return list(self._models)
+
+    def used_bytes(self) -> int:
+        with self._lock:
+            return sum(m.nbytes for m in self._models.values())
+
+    def get(self, task_id: str, repo_id: str | None = None) -> LoadedModel:
+        key, ckpt, load_fn = self._key(task_id, repo_id)
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:  # someone else may have loaded it while we waited for key_lock
+                if key in self._models:
+                    self._models.move_to_end(key)
+                    return self._models[key]
+            loaded = self._load(task_id, ckpt, load_fn)
+            with self._lock:
+                self._models[key] = loaded
+                self.load_counts[key] += 1
+            self._make_room(0, keep=key)  # measured size may exceed the estimate
+            return loaded
+
+    def unload(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._models.pop(key, None)
+        release_memory(self.placement)
+
+    def unload_all(self) -> None:
+        with self._lock:
+            self._models.clear()
+        release_memory(self.placement)
+
+    def _key(self, task_id: str, repo_id: str | None) -> tuple[tuple[str, str], Checkpoint, Callable]:
+        spec = registry.task(task_id)
+        ckpt = spec.checkpoint(repo_id)
+        load_fn = importlib.import_module(spec.pipeline).load
+        return (f"{load_fn.__module__}.{load_fn.__qualname__}", ckpt.repo_id), ckpt, load_fn
+
+    def _load(self, task_id: str, ckpt: Checkpoint, load_fn: Callable) -> LoadedModel:
+        location = self.resolver.resolve(ckpt)
+        companions = {c.repo_id: self.resolver.resolve(c) for c in ckpt.companions}
+        self._make_room(self._estimate(ckpt, location))
+        request = LoadRequest(ckpt, location, self.placement, companions)
+        log.info("loading %s from %s (%s)", ckpt.repo_id, location.source, location.kind)
+        started = time.perf_counter()
+        try:
+            bundle = load_fn(request)
+        except PlaygroundError:
+            raise
+        except Exception as exc:
+            raise ModelUnavailableError(_load_failure_message(ckpt, location, exc)) from exc
+        seconds = time.perf_counter() - started
+        log.info("loaded %s in %.1f s", ckpt.repo_id, seconds)
+        return LoadedModel(task_id, ckpt, location, bundle, bundle_nbytes(bundle), seconds)
+
+    def _estimate(self, ckpt: Checkpoint, location: Location) -> int:
+        if location.is_miniature:
+            return sum(p.stat().st_size for p in Path(location.source).rglob("*") if p.is_file())
+        params = ckpt.params_m + sum(c.params_m for c in ckpt.companions)
+        return int(params * 1e6 * self.placement.bytes_per_param)
+
+    def _make_room(self, incoming: int, keep: tuple[str, str] | None = None) -> None:
+        """Unload least recently used models until `incoming` more bytes fit in the budget."""
+        evicted = []
+        with self._lock:
+            while self._models:
+                used = sum(m.nbytes for m in self._models.values())
+                if used + incoming <= self.budget_bytes:
+                    break
+                victim = next((k for k in self._models if k != keep), None)
+                if victim is None:
+                    break  # only the model just loaded is left: it runs even if over budget
+                evicted.append(self._models.pop(victim))
+        if evicted:
+            log.info("unloaded %s to stay within the memory budget",
+                     ", ".join(m.checkpoint.repo_id for m in evicted))
+            del evicted
+            release_memory(self.placement)
+
+
+def _load_failure_message(ckpt: Checkpoint, location: Location, exc: Exception) -> str:
+    reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return (f"Not enough memory to load {ckpt.repo_id}. Pick a smaller model, "
+                "or start the app with a larger --memory-budget-gb.")
+    if location.kind == "hub":
+        return (f"Could not download {ckpt.repo_id} from the Hugging Face Hub ({reason}). "
+                "The other tabs keep working; try again in a minute, or start the app with "
+                "--model-source tiny to use the offline miniatures.")
+    return f"Could not load {ckpt.repo_id} from {location.source} ({reason})."
+
+
+def bundle_nbytes(bundle: Any) -> int:
+    """Bytes held by the torch parameters and buffers reachable from a bundle (shared ones once)."""
+    seen: set[int] = set()
+    total = 0
+    for module in _modules_in(bundle):
+        for tensor in list(module.parameters()) + list(module.buffers()):
+            if id(tensor) not in seen:
+                seen.add(id(tensor))
+                total += tensor.numel() * tensor.element_size()
+    return total
+
+
+def _modules_in(obj: Any, depth: int = 0):
+    import torch
+
+    if isinstance(obj, torch.nn.Module):
+        yield obj
+    elif depth < 3:
+        if isinstance(obj, dict):
+            children = obj.values()
+        elif isinstance(obj, (list, tuple)):
+            children = obj
+        elif hasattr(obj, "components") and isinstance(obj.components, dict):  # a diffusers pipeline
+            children = obj.components.values()
+        elif hasattr(obj, "__dict__"):
+            children = vars(obj).values()
+        else:
+            children = ()
+        for child in children:
+            yield from _modules_in(child, depth + 1)
+
+
+def release_memory(placement: Placement) -> None:
+    """Give freed memory back: collect cycles, empty the CUDA cache, and trim glibc's heap."""
+    gc.collect()
+    if placement.device == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+    try:  # without this, glibc keeps freed weights in the process's heap on Linux
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,142 @@
+"""Pieces every tab uses: the model picker, the status line, error handling, and Stop signals.
+
+The UI side never imports torch: tabs call functions of `pipelines.<task>` and show what comes back.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from pipelines.errors import PlaygroundError
+from pipelines.registry import TaskSpec
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def model_picker(spec: TaskSpec, **kwargs) -> gr.Dropdown:
+    """A dropdown of the task's curated checkpoints; its value is the repo id."""
+    return gr.Dropdown(
+        choices=[(f"{c.label} ({c.repo_id})", c.repo_id) for c in spec.checkpoints],
+        value=spec.default.repo_id, label="Model",
+        info=" · ".join(f"{c.label}: {c.why}" for c in spec.checkpoints if c.why),
+        **kwargs,
+    )
+
+
+def status_box() -> gr.Markdown:
+    return gr.Markdown(elem_classes=["model-status"])
+
+
+def load_model(models, spec: TaskSpec, model_id: str | None, progress: gr.Progress | None = None):
+    """Load (or reuse) the tab's model, showing which one in the progress bar while it loads."""
+    ckpt = spec.checkpoint(model_id)
+    if progress is not None and not models.is_loaded(spec.id, ckpt.repo_id):
+        progress(0, desc=f"Loading {ckpt.repo_id} (first use of this model)…")
+    return models.get(spec.id, ckpt.repo_id)
+
+
+def loading_status(models, spec: TaskSpec, model_id: str | None) -> str:
+    """Markdown shown while a model that is not in memory yet is loaded."""
+    ckpt = spec.checkpoint(model_id)
+    if models.is_loaded(spec.id, ckpt.repo_id):
+        return ""
+    return f"⏳ Loading **{ckpt.label}** (`{ckpt.repo_id}`), first use of this model…"
+
+
+def describe(loaded, extra: str = "") -> str:
+    """Markdown status line: which model answered, from where, and a notice for miniatures."""
+    where = {"hub": "the Hugging Face Hub", "cache": "the local cache",
+             "miniature": "an offline miniature"}[loaded.location.kind]
+    line = f"**Model:** {loaded.checkpoint.label} (`{loaded.checkpoint.repo_id}`) from {where}"
+    if extra:
+        line += f" · {extra}"
+    if loaded.notice:
+        line += f"\n\n⚠️ {loaded.notice}"
+    return line
+
+
+def user_errors(fn):
+    """Turn errors into a sentence in the UI (gr.Error) instead of a stack trace.
+
+    PlaygroundError messages are written for people and shown as they are. Anything else is a bug:
+    it is logged with its traceback and the person gets a short message; the app keeps serving.
+    """
+    def translate(exc: Exception) -> gr.Error:
+        if isinstance(exc, gr.Error):
+            return exc
+        if isinstance(exc, PlaygroundError):
+            return gr.Error(str(exc))
+        log.exception("unexpected error in %s", fn.__qualname__)
+        return gr.Error(f"Something went wrong ({type(exc).__name__}). The app is still running: "
+                        "try again, or try another input.")
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise translate(exc) from exc
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise translate(exc) from exc
+    return wrapper
+
+
+class StopSignals:
+    """One stop flag per browser session, so Stop in one tab of one user stops only their request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._events: dict[str, threading.Event] = {}
+
+    def start(self, request: gr.Request | None) -> threading.Event:
+        event = threading.Event()
+        with self._lock:
+            self._events[_session(request)] = event
+        return event
+
+    def stop(self, request: gr.Request | None) -> None:
+        with self._lock:
+            event = self._events.pop(_session(request), None)
+        if event is not None:
+            event.set()
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+def default_concurrency(models) -> int:
+    """Model calls at once per tab: 1 on a CPU (2 cores already saturated by one), 2 on a GPU."""
+    if models.settings.concurrency:
+        return models.settings.concurrency
+    has_gpu = models.settings.device in ("cuda", "mps") or (
+        models.settings.device == "auto" and os.path.exists("/dev/nvidia0"))
+    return 2 if has_gpu else 1
+
+
+@functools.cache
+def _examples_file() -> dict:
+    import json
+
+    path = ASSETS / "texts" / "examples.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def examples(key: str) -> list:
+    """Example inputs of one tab from assets/texts/examples.json (written for the course's chapters)."""
+    return list(_examples_file().get(key, []))

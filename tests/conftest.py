@@ -1,0 +1,70 @@
+"""Shared fixtures: tiny-mode settings, a model manager, and the whole app launched for gradio_client.
+
+Everything runs offline on the miniatures (HF_HUB_OFFLINE=1). Miniatures are built once into
+.cache/tests (git-ignored) and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+CACHE = ROOT / ".cache" / "tests"
+
+
+def tiny_settings(**overrides):
+    from pipelines.settings import Settings
+
+    values = dict(model_source="tiny", cache_dir=CACHE, memory_budget_gb=8.0)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def models():
+    """A tiny-mode model manager shared by the pipeline tests."""
+    from pipelines.loader import ModelManager
+
+    return ModelManager(tiny_settings())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_app(settings, task_ids=None):
+    """Launch the real app in this process (as `python app.py` does) and return its URL and parts."""
+    from app import build_app, launch
+    from pipelines.loader import ModelManager
+
+    models = ModelManager(settings)
+    demo = build_app(models, task_ids)
+    port = free_port()
+    launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    return SimpleNamespace(url=f"http://127.0.0.1:{port}/", models=models, demo=demo)
+
+
+@pytest.fixture(scope="session")
+def app_server():
+    """The whole app (all tabs) in tiny mode, shared by the API tests."""
+    server = launch_app(tiny_settings())
+    yield server
+    server.demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_server):
+    from gradio_client import Client
+
+    return Client(app_server.url, verbose=False)
