@@ -55,15 +55,16 @@ def launch_app(settings, task_ids=None):
     return SimpleNamespace(url=f"http://127.0.0.1:{port}/", models=models, demo=demo)
 
 
-@pytest.fixture(scope="session")
-def app_server():
-    """The whole app (all tabs) in tiny mode, shared by the API tests."""
-    server = launch_app(tiny_settings())
+@pytest.fixture(scope="module")
+def app_server(request):
+    """The app in tiny mode, launched once per test module. A module may set APP_TASKS = [task ids]
+    to launch only its tabs (faster, and isolated from the others); by default all tabs are built."""
+    server = launch_app(tiny_settings(), getattr(request.module, "APP_TASKS", None))
     yield server
     server.demo.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def client(app_server):
     from gradio_client import Client
 

