@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # Share of free memory at start-up the models may take when no budget is set: the rest is for
 # activations, the web server, and the operating system.
 DEFAULT_BUDGET_SHARE = 0.7
+WEIGHT_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".gguf"}
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,9 @@ class ModelManager:
         return LoadedModel(task_id, ckpt, location, bundle, bundle_nbytes(bundle), seconds)
 
     def _estimate(self, ckpt: Checkpoint, location: Location) -> int:
-        if location.is_miniature:
-            return sum(p.stat().st_size for p in Path(location.source).rglob("*") if p.is_file())
+        if location.kind != "hub":  # weights on disk: their size is the best estimate we have
+            return sum(p.stat().st_size for p in Path(location.source).rglob("*")
+                       if p.suffix in WEIGHT_SUFFIXES and p.is_file())
         params = ckpt.params_m + sum(c.params_m for c in ckpt.companions)
         return int(params * 1e6 * self.placement.bytes_per_param)
 

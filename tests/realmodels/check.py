@@ -11,6 +11,7 @@ import argparse
 import ast
 import sys
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -63,21 +64,29 @@ def parses(code: str) -> bool:
     return True
 
 
+def _pcm16(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _read_wav(path: Path) -> np.ndarray:
+    """The clips are 16 kHz mono 16-bit PCM, which the standard library reads without extra packages."""
+    with wave.open(str(path)) as clip:
+        if (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) != (16000, 1, 2):
+            raise ValueError(f"{path} is not 16 kHz mono 16-bit PCM")
+        return _pcm16(clip.readframes(clip.getnframes()))
+
+
 def speech_clips() -> dict[str, tuple[np.ndarray, str]]:
     """{clip name: (16 kHz float32 audio, reference transcript)} from pocketsphinx-testdata."""
-    import soundfile
-
     if not SPEECH_DIR.is_dir():
         raise RuntimeError("missing test speech: apt-get install -y pocketsphinx-testdata")
-    raw = np.fromfile(SPEECH_DIR / "goforward.raw", dtype="<i2").astype(np.float32) / 32768.0
-    clips = {"goforward": (raw, "go forward ten meters")}
+    clips = {"goforward": (_pcm16((SPEECH_DIR / "goforward.raw").read_bytes()), "go forward ten meters")}
     # Lines look like "<s> words ... </s> (clip-id)".
     for line in (SPEECH_DIR / "librivox" / "transcription").read_text().splitlines():
         words, clip_id = line.rsplit(" (", 1)
         clip_id = clip_id.rstrip(")")
-        audio, rate = soundfile.read(SPEECH_DIR / "librivox" / f"{clip_id}.wav", dtype="float32")
-        assert rate == 16000, rate
-        clips[clip_id] = (audio, words.replace("<s>", "").replace("</s>", "").strip())
+        reference = words.replace("<s>", "").replace("</s>", "").strip()
+        clips[clip_id] = (_read_wav(SPEECH_DIR / "librivox" / f"{clip_id}.wav"), reference)
     return clips
 
 

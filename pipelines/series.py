@@ -1,0 +1,355 @@
+"""A time series from a CSV file someone uploads: read it, clean it, and say what was done.
+
+Pure pandas (no torch), so it is quick to test and safe to call from the UI before any model loads.
+
+    from pipelines import series
+    s = series.prepare("assets/series/bad/gaps.csv")      # value and time columns guessed
+    s.values, s.freq, s.notices                            # 60 floats, "D", what was filled in
+
+Rules (each one ends in a notice in the status line, or a UserInputError saying what to do):
+- The delimiter (, ; tab |) and the decimal mark are sniffed, so a European spreadsheet export
+  ("01.01.2024;1.150,05") reads as dates and 1150.05.
+- Empty cells, "n/a" and text that is not a number become gaps; so do timestamps missing from an
+  otherwise regular time grid. Gaps inside the series are filled by linear interpolation (the model
+  wants evenly spaced steps); gaps at either end are dropped. More than MAX_FILLED_SHARE gaps: refused.
+- With a time column: rows are sorted by time, duplicate times averaged, and the frequency inferred
+  (pd.infer_freq) to label the forecast; without a usable frequency the forecast gets step numbers.
+- Only the most recent `context_length` points are kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.errors import UserInputError
+
+MIN_POINTS = 10  # fewer than this is not a series a forecaster can learn a pattern from
+MAX_FILE_BYTES = 20_000_000  # far more than the 2,048 points a model reads; bounds memory per request
+MAX_FILLED_SHARE = 0.25  # beyond a quarter of invented points, the forecast would mostly echo our filling
+NO_TIME = "(none)"  # time_column value meaning "do not use a time column" (None/"" mean "guess")
+DELIMITERS = (",", ";", "\t", "|")  # in order of preference when two fit equally well
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "missing"}
+_BINARY_KINDS = {b"PK": "an Excel workbook or a zip archive", b"\xd0\xcf": "an old Excel workbook",
+                 b"\x89PNG": "a PNG image", b"\xff\xd8": "a JPEG image", b"%PDF": "a PDF",
+                 b"RIFF": "a WAV audio file", b"GIF8": "a GIF image"}
+_US_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"  # 1,234.5
+_EU_NUMBER = r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+)$"  # 1.234,5 or 3,14
+
+
+@dataclass(frozen=True)
+class Table:
+    frame: pd.DataFrame  # every cell as stripped text
+    delimiter: str
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Columns:
+    names: tuple[str, ...]
+    value: str | None  # best guess for the value column (first column of numbers)
+    time: str | None  # best guess for the time column (first column of dates)
+
+
+@dataclass(frozen=True)
+class PreparedSeries:
+    name: str  # the value column
+    values: np.ndarray  # float64, oldest first: the points the model will read
+    times: pd.DatetimeIndex | None  # their timestamps when a regular frequency was found
+    freq: str | None  # pandas frequency alias ("MS", "D", "h"), None: forecast labelled by steps
+    time_column: str | None
+    total_points: int  # points after cleaning, before keeping the most recent context_length
+    missing: int = 0  # empty or "n/a" value cells
+    non_numeric: int = 0  # value cells holding text that is not a number
+    missing_times: int = 0  # timestamps absent from the regular grid, added as gaps
+    interpolated: int = 0  # gaps filled by linear interpolation
+    dropped: int = 0  # rows dropped: gaps at either end, unreadable timestamps
+    notices: tuple[str, ...] = ()
+
+    def future_labels(self, horizon: int) -> list:
+        """Timestamps of the next `horizon` steps, or step numbers 1..horizon without a frequency."""
+        if self.freq is None or self.times is None:
+            return list(range(1, horizon + 1))
+        return list(pd.date_range(self.times[-1], periods=horizon + 1, freq=self.freq)[1:])
+
+
+def read_table(path: str | Path) -> Table:
+    """Every cell of a CSV file as text, with the delimiter sniffed."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
+    if size > MAX_FILE_BYTES:
+        raise UserInputError(f"The file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB. "
+                             "Keep only the most recent rows (the model reads at most 2,048).")
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        kind = next((k for magic, k in _BINARY_KINDS.items() if raw.startswith(magic)), "a binary file")
+        raise UserInputError(f"This is not a CSV text file (it looks like {kind}). "
+                             "Export the data as CSV (comma- or semicolon-separated text) and upload that.")
+    notices = []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+        notices.append("The file is not UTF-8; it was read as Windows-1252 text.")
+    if not text.strip():
+        raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
+    delimiter = _sniff_delimiter(text)
+    frame = _read(text, delimiter, header=0)
+    if any(_is_number(str(c)) for c in frame.columns):  # the first line is data, not names
+        frame = _read(text, delimiter, header=None)
+        frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
+        notices.append("The first line holds numbers, so the file was read as having no header row.")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    empty = [c for c in frame.columns if c.startswith("Unnamed:") and not frame[c].str.strip().ne("").any()]
+    frame = frame.drop(columns=empty).apply(lambda col: col.str.strip())
+    if frame.empty:
+        raise UserInputError(f"The file has column names ({', '.join(frame.columns)}) but no rows of data.")
+    if delimiter != ",":
+        notices.append(f"Read as {_DELIMITER_NAMES[delimiter]}-separated values.")
+    return Table(frame, delimiter, tuple(notices))
+
+
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines into the same number (>= 2) of fields; "," if none."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        if counts[0] < 2:
+            continue
+        score = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _read(text: str, delimiter: str, header) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, header=header, dtype=str,
+                           keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
+    except (pd.errors.ParserError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise UserInputError(f"The file could not be read as CSV ({reason}). "
+                             "Check that every row has as many fields as the header.") from exc
+
+
+def _is_number(text: str) -> bool:
+    return bool(np.isfinite(pd.to_numeric(pd.Series([text]), errors="coerce")).all())
+
+
+def parse_numbers(cells: pd.Series, delimiter: str = ",") -> tuple[np.ndarray, str]:
+    """Floats (NaN where a cell is not a number) and the decimal mark that read the most cells.
+
+    Decimal comma wins when it reads more cells, or as many in a semicolon file (where "1.150" is
+    the European way to write 1150, not 1.15).
+    """
+    text = cells.astype(str).str.strip().str.replace(r"(?<=\d)[ \u00a0\u202f'](?=\d{3})", "", regex=True)
+    plain = pd.to_numeric(text, errors="coerce")
+    us = pd.to_numeric(text.where(text.str.match(_US_GROUPED)).str.replace(",", ""), errors="coerce")
+    dot = plain.fillna(us)
+    eu_cells = text.where(text.str.match(_EU_NUMBER))
+    comma = pd.to_numeric(eu_cells.str.replace(".", "").str.replace(",", "."), errors="coerce")
+    comma = comma.fillna(plain.where(eu_cells.isna()))
+    dot, comma = (s.where(np.isfinite(s)).to_numpy(dtype="float64") for s in (dot, comma))
+    n_dot, n_comma = np.isfinite(dot).sum(), np.isfinite(comma).sum()
+    if n_comma > n_dot or (n_comma == n_dot and delimiter == ";" and text.str.contains(",").any()):
+        return comma, ","
+    return dot, "."
+
+
+def parse_times(cells: pd.Series) -> pd.Series:
+    """Datetimes (NaT where unreadable): the format is guessed from the first cell, month-first and
+    day-first; day-first wins only when it reads more cells (01.02.2024 stays ambiguous)."""
+    text = cells.astype(str).str.strip()
+    present = text[~text.str.lower().isin(MISSING)]
+    if present.empty or present.map(_is_number).mean() > 0.5:
+        if _is_years(present):
+            return pd.to_datetime(text, format="%Y", errors="coerce")
+        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
+    candidates = []
+    with warnings.catch_warnings():  # pandas warns about formats it has to guess; we choose ourselves
+        warnings.simplefilter("ignore")
+        for dayfirst in (False, True):
+            fmt = pd.tseries.api.guess_datetime_format(present.iloc[0], dayfirst=dayfirst)
+            if fmt:
+                candidates.append(pd.to_datetime(text, format=fmt, errors="coerce"))
+        candidates.append(pd.to_datetime(text, format="mixed", errors="coerce"))
+    best = max(candidates, key=lambda parsed: parsed.notna().sum())  # first of equals wins
+    if getattr(best.dt, "tz", None) is not None:  # keep local wall-clock times, drop the offset
+        best = best.dt.tz_localize(None)
+    return best
+
+
+def _is_years(present: pd.Series) -> bool:
+    """Numbers read as dates only when they are distinct increasing four-digit years."""
+    if present.empty or not present.str.fullmatch(r"\d{4}").all():
+        return False
+    years = present.astype(int)
+    return bool(years.is_monotonic_increasing and years.is_unique)
+
+
+def guess_columns(table: Table) -> Columns:
+    """The first column of dates and the first other column that is mostly numbers. A column of
+    numbers is taken for years only when its name says so ("year"): a value column of four-digit
+    numbers that happens to grow must not be mistaken for time."""
+    frame = table.frame
+
+    def is_time(column: str) -> bool:
+        cells = frame[column]
+        if cells.map(_is_number).mean() > 0.5 and "year" not in column.lower():
+            return False
+        return parse_times(cells).notna().mean() >= 0.8
+
+    time = next((c for c in frame.columns if is_time(c)), None)
+    value = None
+    for column in frame.columns:
+        if column == time:
+            continue
+        present = frame[column][~frame[column].str.lower().isin(MISSING)]
+        numbers, _ = parse_numbers(present, table.delimiter)
+        if len(present) and np.isfinite(numbers).mean() >= 0.5:
+            value = column
+            break
+    return Columns(tuple(frame.columns), value, time)
+
+
+def inspect(path: str | Path) -> Columns:
+    return guess_columns(read_table(path))
+
+
+def prepare(path: str | Path, value_column: str | None = None, time_column: str | None = None,
+            context_length: int = 2048) -> PreparedSeries:
+    table = read_table(path)
+    frame, notices = table.frame, list(table.notices)
+    guess = guess_columns(table)
+    value_column = _pick(value_column or guess.value, frame, "value")
+    if value_column is None:
+        raise UserInputError(f"No column of numbers found (columns: {', '.join(frame.columns)}). The file needs "
+                             "one column of numbers, one value per row, and optionally a column of dates.")
+    if time_column == NO_TIME:
+        time_column = None
+    elif time_column:
+        time_column = _pick(time_column, frame, "time")
+    elif guess.time != value_column:
+        time_column = guess.time
+    if time_column == value_column:
+        raise UserInputError(f"'{value_column}' cannot be both the value and the time column.")
+
+    cells = frame[value_column]
+    values, decimal = parse_numbers(cells, table.delimiter)
+    if not np.isfinite(values).any():
+        raise UserInputError(f"Column '{value_column}' holds no numbers (e.g. '{cells.iloc[0]}'). "
+                             "Choose a column of numbers as the value column.")
+    if decimal == ",":
+        notices.append("Read numbers with a decimal comma (1.150,05 = 1150.05).")
+    is_missing = cells.str.lower().isin(MISSING).to_numpy()
+    gaps = ~np.isfinite(values)
+    missing, non_numeric = int((gaps & is_missing).sum()), int((gaps & ~is_missing).sum())
+    if missing or non_numeric:
+        examples = ", ".join(sorted({repr(c) for c in cells[gaps & ~is_missing]})[:3])
+        notices.append(f"{missing + non_numeric} value(s) in '{value_column}' were missing"
+                       + (f" or not numbers ({examples})" if non_numeric else "") + ": treated as gaps.")
+    counts = dict(missing=missing, non_numeric=non_numeric, missing_times=0, dropped=0)
+    series = pd.Series(values)
+    freq = None
+    if time_column:
+        series, freq = _on_time_axis(series, frame[time_column], time_column, counts, notices)
+    return _fill_and_cut(series, freq, value_column, time_column, context_length, counts, notices)
+
+
+def _pick(name: str | None, frame: pd.DataFrame, role: str) -> str | None:
+    if name is None or name in frame.columns:
+        return name
+    raise UserInputError(f"There is no column '{name}' to use as the {role} column. "
+                         f"Columns in this file: {', '.join(frame.columns)}.")
+
+
+def _on_time_axis(series: pd.Series, cells: pd.Series, column: str, counts: dict, notices: list):
+    times = parse_times(cells)
+    bad = times.isna().to_numpy()
+    if bad.mean() > 0.5:
+        raise UserInputError(f"Column '{column}' does not look like dates or times (e.g. '{cells.iloc[0]}'). "
+                             f"Choose another time column, or '{NO_TIME}' to number the steps.")
+    if bad.any():
+        counts["dropped"] += int(bad.sum())
+        notices.append(f"Dropped {int(bad.sum())} row(s) whose '{column}' is not a date.")
+    series = pd.Series(series.to_numpy()[~bad], index=pd.DatetimeIndex(times[~bad]))
+    if not series.index.is_monotonic_increasing:
+        series = series.sort_index(kind="stable")
+        notices.append(f"Rows were sorted by '{column}'.")
+    if series.index.has_duplicates:
+        n_dupes = int(series.index.duplicated().sum())
+        series = series.groupby(level=0).mean()
+        notices.append(f"{n_dupes} row(s) repeated a time already seen: values at the same time were averaged.")
+    freq = infer_frequency(series.index)
+    if freq is None:
+        notices.append(f"'{column}' has no regular spacing (pd.infer_freq found none), so the forecast "
+                       "is labelled with step numbers 1, 2, … instead of dates.")
+        return series.reset_index(drop=True), None
+    grid = pd.date_range(series.index[0], series.index[-1], freq=freq)
+    if len(grid) > len(series):
+        counts["missing_times"] = len(grid) - len(series)
+        notices.append(f"{counts['missing_times']} time step(s) were missing from '{column}' "
+                       f"(frequency {freq}): treated as gaps.")
+        series = series.reindex(grid)
+    return series, freq
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str | None:
+    """pd.infer_freq on the whole index; if gaps defeat it, the frequency most short runs agree on,
+    provided every timestamp lies on that frequency's grid (so the gaps can be filled)."""
+    if len(index) < 3:
+        return None
+    freq = pd.infer_freq(index)
+    if freq:
+        return freq
+    starts = np.unique(np.linspace(0, len(index) - 5, num=min(200, max(len(index) - 4, 1))).astype(int))
+    votes = pd.Series([pd.infer_freq(index[i:i + 5]) for i in starts if len(index[i:i + 5]) == 5]).dropna()
+    if votes.empty:
+        return None
+    freq = votes.mode().iloc[0]
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    return freq if index.isin(grid).all() and len(grid) <= 2 * len(index) else None
+
+
+def _fill_and_cut(series: pd.Series, freq, name, time_column, context_length, counts, notices):
+    valid = series.notna().to_numpy()
+    if not valid.any():
+        raise UserInputError(f"Column '{name}' holds no numbers.")
+    first, last = int(np.argmax(valid)), len(valid) - int(np.argmax(valid[::-1]))
+    if first or last < len(series):
+        edge = first + len(series) - last
+        counts["dropped"] += edge
+        notices.append(f"Dropped {edge} gap(s) at the start or end of the series (nothing to interpolate from).")
+        series = series.iloc[first:last]
+    interpolated = int(series.isna().sum())
+    if interpolated > MAX_FILLED_SHARE * len(series):
+        raise UserInputError(f"{interpolated} of {len(series)} points of '{name}' are missing or not numbers: "
+                             "too many to fill in. Check the value column, or clean the file.")
+    if interpolated:
+        series = series.interpolate(method="linear")
+        notices.append(f"Filled {interpolated} gap(s) by linear interpolation.")
+    if len(series) < MIN_POINTS:
+        raise UserInputError(f"The series has {len(series)} usable point(s); forecasting needs at least "
+                             f"{MIN_POINTS}. Upload a longer series.")
+    total = len(series)
+    if total > context_length:
+        series = series.iloc[-context_length:]
+        notices.append(f"Used the most recent {context_length:,} of {total:,} points (the context length).")
+    times = series.index if freq else None
+    return PreparedSeries(name, series.to_numpy(dtype="float64"), times, freq, time_column, total,
+                          counts["missing"], counts["non_numeric"], counts["missing_times"], interpolated,
+                          counts["dropped"], tuple(notices))

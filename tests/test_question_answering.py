@@ -1,0 +1,299 @@
+"""Question answering: exact span selection on hand-set logits, the pipeline on both miniatures through
+the real load path, and the /answer_question endpoint through gradio_client."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from pipelines.qa_spans import best_span
+
+APP_TASKS = ["question-answering"]
+TASK = "question-answering"
+DISTILBERT = "distilbert/distilbert-base-cased-distilled-squad"
+ROBERTA = "deepset/roberta-base-squad2"
+EIFFEL_Q, EIFFEL_C = "Where is the Eiffel Tower?", "The Eiffel Tower is in Paris."
+
+
+def qa_examples() -> list[dict]:
+    path = Path(__file__).resolve().parent.parent / "assets" / "texts" / "examples.json"
+    return json.loads(path.read_text(encoding="utf-8"))["question_answering"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Span selection on hand-set logits. One window of 8 tokens:
+#   0 CLS | 1-2 question | 3 SEP | 4-6 context | 7 SEP; context token k covers characters [10k, 10k+5).
+MASK = np.array([0, 0, 0, 0, 1, 1, 1, 0], bool)
+OFFSETS = np.array([[0, 0], [0, 5], [6, 9], [0, 0], [0, 5], [10, 15], [20, 25], [0, 0]])
+
+
+def logits(**at: float) -> np.ndarray:
+    """Eight zeros with values at positions: logits(p4=2.0) sets index 4."""
+    out = np.zeros(8)
+    for key, value in at.items():
+        out[int(key[1:])] = value
+    return out
+
+
+def test_best_span_in_one_window():
+    choice = best_span(logits(p5=3.0), logits(p6=2.0), OFFSETS, MASK)
+    assert (choice.start_token, choice.end_token, choice.window) == (5, 6, 0)
+    assert (choice.start_char, choice.end_char) == (10, 25)
+    assert choice.logit == pytest.approx(5.0) and choice.has_answer
+
+
+def test_end_before_start_is_never_chosen():
+    # The two highest logits form (start 6, end 4) = 10: invalid. Valid: (4, 4) = 1 + 5 = 6 beats
+    # (6, 6) = 5 + 0.5 and (4, 6) = 1 + 0.5.
+    choice = best_span(logits(p4=1.0, p6=5.0), logits(p4=5.0, p6=0.5), OFFSETS, MASK)
+    assert (choice.start_token, choice.end_token) == (4, 4)
+    assert choice.logit == pytest.approx(6.0)
+    # Only an inverted pair scores above zero: the answer is some span with start <= end, never it.
+    choice = best_span(logits(p6=5.0), logits(p4=5.0), OFFSETS, MASK, max_answer_tokens=1)
+    assert choice.start_token == choice.end_token and choice.logit == pytest.approx(5.0)
+
+
+def test_max_answer_length_is_respected():
+    starts, ends = logits(p4=3.0, p5=1.0), logits(p6=3.0)
+    assert (best_span(starts, ends, OFFSETS, MASK, max_answer_tokens=3).start_token) == 4  # 4..6 fits
+    short = best_span(starts, ends, OFFSETS, MASK, max_answer_tokens=2)  # 4..6 is 3 tokens: 5..6 wins
+    assert (short.start_token, short.end_token, short.logit) == (5, 6, pytest.approx(4.0))
+    one = best_span(starts, ends, OFFSETS, MASK, max_answer_tokens=1)
+    assert one.start_token == one.end_token == 4 and one.logit == pytest.approx(3.0)
+
+
+def test_question_and_special_tokens_are_never_chosen():
+    huge = logits(p0=50.0, p1=50.0, p2=50.0, p3=50.0, p7=50.0)
+    choice = best_span(huge, huge, OFFSETS, MASK)
+    assert 4 <= choice.start_token <= choice.end_token <= 6
+    assert 0.0 <= choice.score <= 1.0
+    assert best_span(huge, huge, OFFSETS, np.zeros(8, bool)) is None  # no context token: no span
+
+
+def test_best_span_in_second_of_two_overlapping_windows():
+    # Context "a b c d e", tokens at characters 0,2,4,6,8. Window 0 holds a b c, window 1 holds c d e.
+    mask = np.array([[0, 1, 1, 1, 0], [0, 1, 1, 1, 0]], bool)
+    offsets = np.array([[[0, 0], [0, 1], [2, 3], [4, 5], [0, 0]],
+                        [[0, 0], [4, 5], [6, 7], [8, 9], [0, 0]]])
+    starts = np.array([[0, 1.0, 0, 0, 0], [0, 0, 4.0, 0, 0]])
+    ends = np.array([[0, 0, 1.0, 0, 0], [0, 0, 0, 3.0, 0]])
+    choice = best_span(starts, ends, offsets, mask)
+    assert (choice.window, choice.start_token, choice.end_token) == (1, 2, 3)
+    assert (choice.start_char, choice.end_char) == (6, 9)  # "d e" in the original context
+    assert choice.logit == pytest.approx(7.0)
+
+
+def test_tie_across_overlapping_windows_goes_to_the_first_window():
+    # The same span "c" (characters 4-5) is token 3 of window 0 and token 1 of window 1, equally scored.
+    mask = np.array([[0, 1, 1, 1, 0], [0, 1, 1, 1, 0]], bool)
+    offsets = np.array([[[0, 0], [0, 1], [2, 3], [4, 5], [0, 0]],
+                        [[0, 0], [4, 5], [6, 7], [8, 9], [0, 0]]])
+    starts = np.array([[0, 0, 0, 2.0, 0], [0, 2.0, 0, 0, 0]])
+    ends = starts.copy()
+    choice = best_span(starts, ends, offsets, mask)
+    assert (choice.window, choice.start_token, choice.start_char, choice.end_char) == (0, 3, 4, 5)
+    # A strictly better score in the later window still wins.
+    starts[1, 1] = 2.5
+    assert best_span(starts, ends, offsets, mask).window == 1
+
+
+def test_no_answer_when_null_score_wins_for_squad2_only():
+    starts, ends = logits(p0=4.0, p5=1.0), logits(p0=4.0, p5=1.0)  # null 8 > best span 2
+    squad2 = best_span(starts, ends, OFFSETS, MASK, allow_no_answer=True)
+    assert not squad2.has_answer and (squad2.start_char, squad2.end_char) == (0, 0)
+    assert squad2.logit == pytest.approx(8.0)
+    squad1 = best_span(starts, ends, OFFSETS, MASK, allow_no_answer=False)
+    assert squad1.has_answer and (squad1.start_token, squad1.end_token) == (5, 5)
+    # Span beats null: the SQuAD2 model answers too.
+    assert best_span(logits(p0=0.5, p5=1.0), logits(p0=0.5, p5=1.0), OFFSETS, MASK, allow_no_answer=True).has_answer
+
+
+def test_null_score_is_the_minimum_over_windows():
+    mask = np.vstack([MASK, MASK])
+    offsets = np.stack([OFFSETS, OFFSETS])
+    starts = np.vstack([logits(p0=5.0, p4=1.0), logits(p0=0.0, p4=1.0)])  # null 10 in window 0, 0 in 1
+    ends = starts.copy()
+    choice = best_span(starts, ends, offsets, mask, allow_no_answer=True)
+    assert choice.has_answer and choice.logit == pytest.approx(2.0)  # min null 0 < span 2
+    starts[1, 0] = ends[1, 0] = 1.5  # now the smallest null is 3 > 2: no answer, from window 1
+    choice = best_span(starts, ends, offsets, mask, allow_no_answer=True)
+    assert not choice.has_answer and choice.window == 1 and choice.logit == pytest.approx(3.0)
+
+
+def test_confidence_is_the_softmax_product_within_the_window():
+    starts, ends = logits(p5=2.0), logits(p6=1.0)
+    choice = best_span(starts, ends, OFFSETS, MASK)
+    p_start = np.exp(2.0) / (np.exp(2.0) + 2)  # softmax over context tokens 4, 5, 6 only
+    p_end = np.exp(1.0) / (np.exp(1.0) + 2)
+    assert choice.score == pytest.approx(p_start * p_end)
+    with_null = best_span(starts, ends, OFFSETS, MASK, allow_no_answer=True)  # CLS joins the softmax
+    assert with_null.score == pytest.approx(np.exp(2.0) / (np.exp(2.0) + 3) * np.exp(1.0) / (np.exp(1.0) + 3))
+
+
+# ---------------------------------------------------------------------------------------------------
+# The pipeline on the miniatures, through ModelManager and from_pretrained.
+
+class PointAt:
+    """Stands in for the reader's network: high logits on the given token ids, or on CLS if none."""
+
+    def __init__(self, start_id: int | None = None, end_id: int | None = None):
+        self.start_id, self.end_id = start_id, end_id
+
+    def __call__(self, input_ids, attention_mask=None, **kwargs):
+        import torch
+
+        starts, ends = torch.zeros(input_ids.shape), torch.zeros(input_ids.shape)
+        if self.start_id is None:
+            starts[:, 0] = ends[:, 0] = 10.0
+        else:
+            starts[input_ids == self.start_id] = 10.0
+            ends[input_ids == self.end_id] = 10.0
+        return SimpleNamespace(start_logits=starts, end_logits=ends)
+
+
+def with_network(models, repo_id: str, network) -> SimpleNamespace:
+    """A model manager whose reader has the real tokenizer but `network` instead of the model."""
+    reader = dataclasses.replace(models.get(TASK, repo_id).bundle, model=network)
+    return SimpleNamespace(settings=models.settings, get=lambda *a, **k: SimpleNamespace(bundle=reader))
+
+
+def token_id(tokenizer, word: str) -> int:
+    ids = tokenizer(" " + word, add_special_tokens=False)["input_ids"]
+    assert len(ids) == 1, f"{word!r} is {len(ids)} tokens"
+    return ids[0]
+
+
+@pytest.mark.parametrize("repo_id", [DISTILBERT, ROBERTA])
+def test_answers_are_spans_of_the_context(models, repo_id):
+    from pipelines.question_answering import answer
+
+    for case in qa_examples():
+        result = answer(models, case["question"], case["context"], repo_id)
+        assert 0.0 <= result.score <= 1.0
+        if result.has_answer:
+            assert result.text and result.text == case["context"][result.start:result.end]
+            assert 0 <= result.start < result.end <= len(case["context"])
+        assert answer(models, case["question"], case["context"], repo_id) == result  # deterministic
+    loaded = models.get(TASK, repo_id)
+    assert loaded.location.is_miniature
+    assert type(loaded.bundle.model).__name__ == ("DistilBertForQuestionAnswering" if repo_id == DISTILBERT
+                                                  else "RobertaForQuestionAnswering")
+    assert loaded.bundle.no_answer is (repo_id == ROBERTA)
+
+
+@pytest.mark.parametrize("repo_id", [DISTILBERT, ROBERTA])
+def test_long_context_is_read_in_overlapping_windows(models, repo_id):
+    from pipelines.question_answering import STRIDE, answer, encode_windows
+
+    case = next(c for c in qa_examples() if len(c["context"]) > 3000)
+    tokenizer = models.get(TASK, repo_id).bundle.tokenizer
+    windows = encode_windows(tokenizer, case["question"], case["context"])
+    n = len(windows["input_ids"])
+    assert n > 1 and answer(models, case["question"], case["context"], repo_id).windows == n
+    for w in range(n - 1):  # consecutive windows share exactly STRIDE context tokens
+        this, nxt = ([int(t) for t, s in zip(windows["input_ids"][i], windows.sequence_ids(i)) if s == 1]
+                     for i in (w, w + 1))
+        assert this[-STRIDE:] == nxt[:STRIDE]
+
+
+@pytest.mark.parametrize("repo_id", [DISTILBERT, ROBERTA])
+def test_offsets_map_back_into_the_original_context(models, repo_id):
+    """With the real tokenizer and logits pointing at '14' ... '1931', the answer is found in the last
+    window of the long context and sliced from the original text (case and accents kept)."""
+    from pipelines.question_answering import answer
+
+    case = next(c for c in qa_examples() if len(c["context"]) > 3000)
+    tokenizer = models.get(TASK, repo_id).bundle.tokenizer
+    fake = with_network(models, repo_id, PointAt(token_id(tokenizer, "14"), token_id(tokenizer, "1931")))
+    result = answer(fake, case["question"], case["context"], repo_id)
+    start = case["context"].index("14 June 1931")
+    assert (result.text, result.start, result.end) == ("14 June 1931", start, start + 12)
+    assert result.windows > 1 and result.has_answer
+
+
+def test_no_answer_only_from_the_squad2_model(models):
+    from pipelines.question_answering import answer
+
+    squad2 = answer(with_network(models, ROBERTA, PointAt()), EIFFEL_Q, EIFFEL_C, ROBERTA)
+    assert (squad2.has_answer, squad2.text, squad2.start, squad2.end) == (False, "", 0, 0)
+    assert 0.0 <= squad2.score <= 1.0
+    squad1 = answer(with_network(models, DISTILBERT, PointAt()), EIFFEL_Q, EIFFEL_C, DISTILBERT)
+    assert squad1.has_answer and squad1.text == "The"  # all context logits tie: the first token
+
+
+@pytest.mark.parametrize("question, context, message", [
+    ("", EIFFEL_C, "Type a question first"),
+    ("   ", EIFFEL_C, "Type a question first"),
+    (EIFFEL_Q, "", "Paste a context first"),
+    (EIFFEL_Q, "x" * 20_001, "the limit is 20,000"),
+    ("why " * 80, EIFFEL_C, "keep it under 64 tokens"),
+])
+def test_bad_input_is_refused_with_a_sentence(models, question, context, message):
+    from pipelines.errors import UserInputError
+    from pipelines.question_answering import answer
+
+    with pytest.raises(UserInputError, match=message):
+        answer(models, question, context)
+
+
+@pytest.mark.parametrize("max_answer_tokens", [0, 201, None])
+def test_max_answer_length_out_of_range_is_refused(models, max_answer_tokens):
+    from pipelines.errors import UserInputError
+    from pipelines.question_answering import answer
+
+    with pytest.raises(UserInputError, match="between 1 and 200 tokens"):
+        answer(models, EIFFEL_Q, EIFFEL_C, max_answer_tokens=max_answer_tokens)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The endpoint through gradio_client (tests/conftest.py launches the app with only this tab).
+
+def test_endpoint_answers_and_highlights(client):
+    text, confidence, highlighted, status = client.predict(EIFFEL_Q, EIFFEL_C, api_name="/answer_question")
+    assert 0.0 <= confidence <= 1.0
+    assert "".join(piece["token"] for piece in highlighted) == EIFFEL_C
+    marked = [piece["token"] for piece in highlighted if piece["class_or_confidence"] == "answer"]
+    assert marked == [text] and text in EIFFEL_C
+    assert "DistilBERT SQuAD" in status and "miniature" in status
+
+
+def test_endpoint_takes_model_and_max_answer_length(client):
+    text, confidence, _, status = client.predict(qa_examples()[2]["question"], qa_examples()[2]["context"],
+                                                 ROBERTA, 1, api_name="/answer_question")
+    assert "RoBERTa SQuAD2" in status and text in qa_examples()[2]["context"] and " " not in text.strip()
+    params = [p["parameter_name"] for p in
+              client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/answer_question"]
+              ["parameters"]]
+    assert params == ["question", "context", "model_id", "max_answer_tokens"]
+
+
+def test_endpoint_shows_no_answer_clearly(client, app_server):
+    loaded = app_server.models.get(TASK, ROBERTA)
+    real = loaded.bundle
+    loaded.bundle = dataclasses.replace(real, model=PointAt())
+    try:
+        text, confidence, highlighted, status = client.predict(EIFFEL_Q, EIFFEL_C, ROBERTA,
+                                                               api_name="/answer_question")
+    finally:
+        loaded.bundle = real
+    assert text == "The model found no answer in this context."
+    assert [p["class_or_confidence"] for p in highlighted] == [None] and "no answer" in status
+
+
+@pytest.mark.parametrize("args, message", [
+    (("", EIFFEL_C), "Type a question first"),
+    ((EIFFEL_Q, "  \n "), "Paste a context first"),
+    ((EIFFEL_Q, "word " * 5000), "the limit is 20,000"),
+    ((EIFFEL_Q, EIFFEL_C, "bert-base-uncased"), "not in the list of choices"),  # the Dropdown refuses it
+    ((EIFFEL_Q, EIFFEL_C, DISTILBERT, 0), "less than minimum value 1"),  # the Slider refuses it
+])
+def test_endpoint_bad_input_reaches_the_client_and_the_app_keeps_serving(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/answer_question")
+    text, *_ = client.predict(EIFFEL_Q, EIFFEL_C, api_name="/answer_question")
+    assert text and text in EIFFEL_C

@@ -1,0 +1,149 @@
+"""Text generation on the miniatures: streaming, seeded determinism, chat template, a Stop that stops
+the computation, bad inputs; and the /generate_text endpoint of the launched app."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pipelines import text_generation
+from pipelines.causal_lm import GenerationParams, encode
+from pipelines.errors import UserInputError
+
+APP_TASKS = ["text-generation"]
+GPT2 = "openai-community/gpt2"
+FIXED = GenerationParams(max_new_tokens=12, min_new_tokens=12, seed=3)
+
+
+def run(models, prompt="Once upon a time,", model_id=None, params=FIXED, **kw):
+    return list(text_generation.generate(models, prompt, model_id, params, **kw))
+
+
+@pytest.mark.parametrize("model_id", [None, GPT2, "Qwen/Qwen2.5-0.5B-Instruct"])
+def test_streams_growing_text_up_to_the_token_limit(models, model_id):
+    parts = run(models, model_id=model_id)
+    assert len(parts) > 2
+    assert all(isinstance(p.text, str) for p in parts)
+    for before, after in zip(parts, parts[1:]):
+        assert after.text.startswith(before.text)
+    assert parts[-1].done and not parts[-1].stopped and parts[-1].new_tokens == 12
+    assert not any(p.done for p in parts[:-1])
+
+
+def test_same_seed_same_text_other_seed_other_text(models):
+    a = run(models)[-1].text
+    assert run(models)[-1].text == a
+    assert run(models, params=GenerationParams(max_new_tokens=12, min_new_tokens=12, seed=4))[-1].text != a
+
+
+def test_greedy_ignores_the_seed(models):
+    texts = {run(models, params=GenerationParams(max_new_tokens=8, do_sample=False, seed=s))[-1].text
+             for s in (1, 2)}
+    assert len(texts) == 1
+
+
+def test_chat_models_get_their_chat_template_and_gpt2_does_not(models):
+    chat_lm = models.get("text-generation").bundle
+    ids = encode(chat_lm, "What is the capital of France?", use_chat=True)
+    text = chat_lm.tokenizer.decode(ids)
+    assert text.startswith("<|im_start|>system") and text.endswith("<|im_start|>assistant\n")
+    assert encode(chat_lm, "Hi", use_chat=False) == chat_lm.tokenizer("Hi")["input_ids"]
+    gpt2 = models.get("text-generation", GPT2).bundle
+    assert not gpt2.chat
+    assert encode(gpt2, "Hello world", use_chat=True) == [15496, 995]  # GPT-2's real vocabulary
+
+
+def test_stop_ends_generation_and_keeps_the_text(models):
+    stop = threading.Event()
+    lm = models.get("text-generation").bundle
+    parts = []
+    for part in text_generation.generate(models, "Once upon a time,", None,
+                                         GenerationParams(max_new_tokens=1000, min_new_tokens=1000), stop=stop):
+        parts.append(part)
+        if len(parts) == 3:
+            stop.set()
+    last = parts[-1]
+    assert last.done and last.stopped
+    assert 3 <= last.new_tokens < 50
+    assert last.text.startswith(parts[2].text)
+    assert lm.active == 0
+
+
+def test_abandoning_the_stream_stops_the_worker(models):
+    lm = models.get("text-generation").bundle
+    stream = text_generation.generate(models, "Once", None, GenerationParams(max_new_tokens=1000,
+                                                                           min_new_tokens=1000))
+    next(stream)
+    assert lm.active == 1
+    stream.close()  # what happens when a client disconnects or the job is cancelled
+    assert lm.active == 0
+
+
+@pytest.mark.parametrize("prompt, params, message", [
+    ("", FIXED, "Type a prompt"),
+    ("   \n", FIXED, "Type a prompt"),
+    ("x" * 20_001, FIXED, "limit is 20,000"),
+    ("Hi", GenerationParams(max_new_tokens=0), "Max new tokens must be between 1 and 1024"),
+    ("Hi", GenerationParams(temperature=0), "Temperature must be between"),
+    ("Hi", GenerationParams(top_p=1.5), "Top-p must be between"),
+    ("Hi", GenerationParams(seed=-1), "Seed must be between"),
+])
+def test_bad_inputs_are_explained(models, prompt, params, message):
+    with pytest.raises(UserInputError, match=message):
+        run(models, prompt=prompt, params=params)
+
+
+def test_prompt_longer_than_the_window_is_refused(models):
+    with pytest.raises(UserInputError, match="1024-token window"):
+        run(models, prompt="hello " * 1020, model_id=GPT2, params=GenerationParams(max_new_tokens=10))
+
+
+# --- through the launched app -------------------------------------------------------------------
+
+def test_endpoint_streams_partial_results(client):
+    job = client.submit("Once upon a time,", GPT2, 40, api_name="/generate_text")
+    outputs = list(job)
+    assert len(outputs) > 2, "expected several streamed updates"
+    text, status = job.outputs()[-1]
+    assert len(text) > 0 and "GPT-2" in status and "40 tokens" in status and "miniature" in status
+
+
+def test_endpoint_defaults_and_greedy_is_repeatable(client):
+    args = ("The weather today is", GPT2, 10, 0.7, 0.95, 50, 1.1, 0, "Greedy")
+    assert client.predict(*args, api_name="/generate_text")[0] == client.predict(*args, api_name="/generate_text")[0]
+    text, status = client.predict("What is the capital of France?", api_name="/generate_text")
+    assert "SmolLM2" in status
+
+
+@pytest.mark.parametrize("args, message", [
+    (("",), "Type a prompt"),
+    # Gradio checks dropdowns and sliders before our code runs, with messages of its own.
+    (("Hi", "not/a-model"), "not/a-model is not in the list of choices"),
+    (("Hi", GPT2, 5000), "5000 is greater than maximum value 1024"),
+])
+def test_endpoint_bad_inputs_answer_with_a_message_and_keep_serving(client, args, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(*args, api_name="/generate_text")
+    assert client.predict("Hello", GPT2, 3, api_name="/generate_text")[0]
+
+
+def test_cancelling_a_job_stops_the_model(client, app_server):
+    client.predict("warm up", api_name="/generate_text")
+    lm = app_server.models.get("text-generation").bundle
+    forward = lm.model.forward
+    calls = []
+    lm.model.forward = lambda *a, **k: calls.append(1) or forward(*a, **k)
+    try:
+        job = client.submit("Once upon a time", None, 1000, api_name="/generate_text")
+        deadline = time.monotonic() + 30
+        while len(job.outputs()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        job.cancel()
+        while lm.active and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lm.active == 0
+        assert len(calls) < 1000, "generation ran to the end despite the cancel"
+    finally:
+        del lm.model.forward
