@@ -26,13 +26,15 @@ def model_picker(spec: TaskSpec, **kwargs) -> gr.Dropdown:
     return gr.Dropdown(
         choices=[(f"{c.label} ({c.repo_id})", c.repo_id) for c in spec.checkpoints],
         value=spec.default.repo_id, label="Model",
+        # Lets API callers name a model by label too; anything not curated gets our own message.
+        allow_custom_value=True,
         info=" · ".join(f"{c.label}: {c.why}" for c in spec.checkpoints if c.why),
         **kwargs,
     )
 
 
 def status_box() -> gr.Markdown:
-    return gr.Markdown(elem_classes=["model-status"])
+    return gr.Markdown(label="Status", show_label=False, elem_classes=["model-status"])
 
 
 def load_model(models, spec: TaskSpec, model_id: str | None, progress: gr.Progress | None = None):

@@ -1,0 +1,174 @@
+"""Forecasting: Chronos-Bolt miniatures through the real load path, and the /forecast endpoint.
+
+The miniatures are real ChronosBoltModelForForecasting models with random weights: their forecasts
+mean nothing, so these tests check shapes, ordering, determinism, what reaches the model, and that
+every bad input comes back to the client as our sentence while the app keeps answering.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ASSETS
+from pipelines import forecasting
+from pipelines.errors import UserInputError
+from pipelines.series import NO_TIME
+
+APP_TASKS = ["forecasting"]
+SERIES = ASSETS / "series"
+BAD = SERIES / "bad"
+MONTHLY = SERIES / "monthly_airline_style.csv"
+SMALL, TINY = "amazon/chronos-bolt-small", "amazon/chronos-bolt-tiny"
+
+
+def test_miniature_loads_through_the_chronos_pipeline(models):
+    from chronos import ChronosBoltPipeline
+    from chronos.chronos_bolt import ChronosBoltModelForForecasting
+
+    loaded = models.get("forecasting", SMALL)
+    bundle = loaded.bundle
+    assert loaded.location.kind == "miniature"
+    assert type(bundle.pipeline) is ChronosBoltPipeline
+    assert type(bundle.pipeline.model) is ChronosBoltModelForForecasting and not bundle.pipeline.model.training
+    assert (bundle.context_length, bundle.prediction_length) == (2048, 64)
+    assert bundle.quantiles == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    config = bundle.pipeline.model.config
+    assert config.chronos_config["input_patch_size"] == 16 and config.chronos_config["use_reg_token"] is True
+    assert config.d_model == 32 and loaded.nbytes < 2_000_000
+
+
+def test_forecast_shape_order_labels_and_determinism(models):
+    first = forecasting.run(models, MONTHLY, horizon=12)
+    again = forecasting.run(models, MONTHLY, horizon=12)
+    assert first.horizon == 12 and len(first.q10) == len(first.q90) == len(first.labels) == 12
+    assert np.isfinite(np.stack([first.q10, first.median, first.q90])).all()
+    assert (first.q10 <= first.median).all() and (first.median <= first.q90).all()
+    assert (first.q90 > first.q10).any()  # a band, not a line
+    for a, b in ((first.q10, again.q10), (first.median, again.median), (first.q90, again.q90)):
+        np.testing.assert_array_equal(a, b)
+    assert first.labels == list(pd.date_range("2025-01-01", periods=12, freq="MS"))
+    table = first.table()
+    assert list(table.columns) == ["time", "q10", "median", "q90"] and len(table) == 12
+    assert table["time"].iloc[0] == "2025-01-01"
+
+
+def test_the_model_reads_only_the_most_recent_context(models):
+    """The forecast equals the library's own on the last 50 points, quantiles sorted (crossing fixed)."""
+    import torch
+
+    result = forecasting.run(models, SERIES / "daily_temperature.csv", horizon=8, context_length=50)
+    raw = pd.read_csv(SERIES / "daily_temperature.csv")["temperature"].to_numpy()
+    np.testing.assert_array_equal(result.history.values, raw[-50:])
+    pipeline = models.get("forecasting", SMALL).bundle.pipeline
+    quantiles, _ = pipeline.predict_quantiles(torch.tensor(raw[-50:], dtype=torch.float32), prediction_length=8)
+    expected = np.sort(quantiles[0].numpy().astype("float64"), axis=-1)
+    np.testing.assert_allclose(result.median, expected[:, 4], rtol=1e-6)
+    np.testing.assert_allclose(result.q10, expected[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(result.q90, expected[:, 8], rtol=1e-6)
+    longer = forecasting.run(models, SERIES / "daily_temperature.csv", horizon=8, context_length=400)
+    assert not np.array_equal(longer.median, result.median)
+
+
+def test_long_horizons_and_the_alternative_model(models):
+    long = forecasting.run(models, SERIES / "hourly_energy.csv", horizon=100, model_id=TINY)
+    assert long.horizon == 100 and (long.q10 <= long.median).all() and (long.median <= long.q90).all()
+    assert long.labels[-1] == pd.Timestamp("2024-03-25 00:00") + pd.Timedelta(hours=99)
+    assert any("64 steps in one pass" in n for n in long.notices)
+    assert models.is_loaded("forecasting", TINY)
+    short = forecasting.run(models, SERIES / "hourly_energy.csv", horizon=5, model_id=TINY)
+    assert not any("64 steps" in n for n in short.notices)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(horizon=0), "horizon must be a whole number of steps from 1 to 256"),
+    (dict(horizon=257), "from 1 to 256"),
+    (dict(horizon=2.5), "whole number"),
+    (dict(context_length=5), "context length must be a whole number of points from 10 to 2048"),
+    (dict(context_length=4096), "from 10 to 2048"),
+    (dict(model_id="amazon/chronos-t5-large"), "Unknown model"),
+])
+def test_out_of_range_settings_are_refused(models, kwargs, message):
+    with pytest.raises(UserInputError, match=message):
+        forecasting.run(models, MONTHLY, **kwargs)
+
+
+# --- the endpoint, through gradio_client -------------------------------------------------------
+
+def _call(client, path, **kwargs):
+    from gradio_client import handle_file
+
+    return client.predict(series=handle_file(str(path)), api_name="/forecast", **kwargs)
+
+
+def test_api_has_one_public_endpoint_with_defaults(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert list(endpoints) == ["/forecast"]  # the column-picker event is private
+    params = {p["parameter_name"]: p for p in endpoints["/forecast"]["parameters"]}
+    assert list(params) == ["series", "value_column", "time_column", "horizon", "context_length", "model"]
+    assert not params["series"]["parameter_has_default"]
+    assert params["horizon"]["parameter_default"] == 24 and params["context_length"]["parameter_default"] == 2048
+    assert params["model"]["parameter_default"] == SMALL
+
+
+def test_forecast_endpoint_returns_plot_table_csv_and_status(client):
+    plot, table, csv_path, status = _call(client, MONTHLY, horizon=12)
+    assert table["headers"] == ["time", "q10", "median", "q90"] and len(table["data"]) == 12
+    downloaded = pd.read_csv(csv_path)
+    assert list(downloaded.columns) == ["time", "q10", "median", "q90"] and len(downloaded) == 12
+    assert downloaded["time"].iloc[0] == "2025-01-01"
+    assert (downloaded["q10"] <= downloaded["median"]).all() and (downloaded["median"] <= downloaded["q90"]).all()
+    assert downloaded["median"].tolist() == [row[2] for row in table["data"]]
+    assert "Chronos-Bolt small" in status and "miniature" in status and "12 steps from 144 points" in status
+    spec = json.loads(plot["plot"])
+    assert plot["type"] == "altair"
+    rows = pd.DataFrame(spec["data"]["values"])
+    assert rows["series"].value_counts().to_dict() == {"History": 96, "Median forecast": 13,
+                                                       "80% band (q10 to q90)": 13}
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line"]
+    # a second request gets its own file, never a shared one
+    _, _, second_path, _ = _call(client, MONTHLY, horizon=12)
+    assert second_path != csv_path
+
+
+def test_handled_problems_are_explained_in_the_status(client):
+    _, table, _, status = _call(client, BAD / "gaps.csv", horizon=5)
+    assert len(table["data"]) == 5 and table["data"][0][0] == "2023-03-02"
+    assert "Filled 9 gap(s)" in status and "3 time step(s) were missing" in status
+    _, table, _, status = _call(client, BAD / "semicolon.csv", horizon=3)
+    assert "decimal comma" in status and table["data"][0][0] == "2024-03-01"
+    _, table, _, status = _call(client, SERIES / "daily_temperature.csv", horizon=70, context_length=100,
+                                time_column=NO_TIME)
+    assert [row[0] for row in table["data"][:3]] == [1, 2, 3] and len(table["data"]) == 70
+    assert "most recent 100 of 731" in status and "64 steps in one pass" in status
+
+
+def _not_csv(tmp_path):
+    path = tmp_path / "workbook.csv"
+    path.write_bytes(b"PK\x03\x04" + bytes(300))
+    return path
+
+
+@pytest.mark.parametrize("make_path, kwargs, message", [
+    (lambda t: BAD / "empty.csv", {}, "The file is empty"),
+    (lambda t: BAD / "header_only.csv", {}, "no rows of data"),
+    (lambda t: BAD / "no_numeric_column.csv", {}, "No column of numbers found"),
+    (lambda t: BAD / "too_short.csv", {}, "forecasting needs at least 10"),
+    (_not_csv, {}, "not a CSV text file"),
+    (lambda t: ASSETS / "images" / "cat.png", {}, "Invalid file type"),  # refused by gr.File itself
+    # sliders check their own bounds, before our code runs
+    (lambda t: MONTHLY, dict(horizon=0), "less than minimum value 1"),
+    (lambda t: MONTHLY, dict(horizon=1000), "greater than maximum value 256"),
+    (lambda t: MONTHLY, dict(context_length=3), "less than minimum value 10"),
+    (lambda t: MONTHLY, dict(value_column="sales"), "no column 'sales'"),
+    (lambda t: MONTHLY, dict(model="amazon/chronos-t5-large"), "Unknown model"),
+])
+def test_bad_inputs_reach_the_client_and_the_app_keeps_serving(client, tmp_path, make_path, kwargs, message):
+    with pytest.raises(Exception, match=message) as caught:
+        _call(client, make_path(tmp_path), **kwargs)
+    assert "Traceback" not in str(caught.value)
+    _, table, _, _ = _call(client, MONTHLY, horizon=2)
+    assert len(table["data"]) == 2
