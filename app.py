@@ -2,60 +2,69 @@
 
     python app.py                      # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / _PORT honoured)
     python app.py --model-source tiny  # offline miniatures; `python app.py --help` lists every setting
+    python app.py --download           # fetch the default checkpoints into the HF cache, then exit
 
-`import app` loads no model and touches no network: `build_app()` only lays out components, and each
-model is loaded by its tab's first request.
+Links: /?tab=<id> opens a tab; /embed/<id> (or /?tab=<id>&embed=1) shows that tab alone, for iframes
+(tabs/layout.py, tabs/embedding.py). On a ZeroGPU Space models load at start-up and run inside
+`spaces.GPU` (pipelines/zerogpu.py); elsewhere each model loads on its tab's first request.
+
+`import app` loads no model and touches no network: `build_app()` only lays out components.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
+import sys
 
 import gradio as gr
 
+from pipelines import zerogpu
 from pipelines.loader import ModelManager
 from pipelines.registry import TASKS
 from pipelines.settings import Settings, build_parser
+from tabs import embedding, layout
 
-TITLE = "Transformer Playground"
-CSS = """
-.model-status { font-size: 0.9em; }
-footer { display: none !important; }
-"""
+TITLE = layout.TITLE
 
 
 def build_app(models: ModelManager, task_ids: list[str] | None = None) -> gr.Blocks:
     specs = [s for s in TASKS if task_ids is None or s.id in task_ids]
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}\nTry each kind of Transformer from the course *Transformers: beginners to "
-                    "experts*. Models load on first use of a tab.")
-        with gr.Tabs():
-            for spec in specs:
-                with gr.Tab(spec.title, id=spec.id):
-                    importlib.import_module(spec.tab).build(models)
+        layout.build(demo, models, specs)
     demo.queue(max_size=models.settings.queue_size)
+    zerogpu.wrap_events(demo.fns.values(), models)  # no-op off ZeroGPU
+    demo.playground_settings = models.settings  # read by launch() for the embedding policy
     return demo
 
 
-def launch(demo: gr.Blocks, **kwargs):
-    # Gradio 6 takes theme and css at launch(). server_name/port stay None so that Gradio reads
+def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs):
+    # Gradio 6 takes theme, css and head at launch(). server_name/port stay None so that Gradio reads
     # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself, defaulting to 127.0.0.1:7860.
-    return demo.launch(theme=gr.themes.Soft(), css=CSS, **kwargs)
+    settings = settings or getattr(demo, "playground_settings", None) or Settings()
+    return demo.launch(theme=gr.themes.Soft(), css=layout.CSS, head=layout.HEAD,
+                       app_kwargs=embedding.app_kwargs(settings), **kwargs)
 
 
 def launch_single(task_id: str) -> None:
     """Serve one tab on its own (python -m tabs.<name>), with settings from the environment."""
-    launch(build_app(ModelManager(Settings.from_args([])), [task_id]))
+    launch(build_app(ModelManager(zerogpu.prepare(Settings.from_args([]))), [task_id]))
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    settings = Settings.from_namespace(args)
+    if args.download:
+        from pipelines import download
+
+        return download.main()
+    settings = zerogpu.prepare(Settings.from_namespace(args))
     models = ModelManager(settings)
-    launch(build_app(models))
+    demo = build_app(models)
+    if settings.load_mode == "eager":
+        zerogpu.preload(models)
+    launch(demo, settings)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

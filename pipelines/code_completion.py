@@ -16,8 +16,9 @@ from pipelines.causal_lm import GenerationParams, Partial, encode, load, stream 
 from pipelines.errors import UserInputError
 
 TASK_ID = "code-completion"
-# Shown escaped in the UI ("\ndef "), so a person can see and type the newline.
-DEFAULT_STOP_SEQUENCES = ("\ndef ", "\nclass ", "\nif __name__", "\n\n\n")
+# Shown escaped in the UI ("\ndef "), so a person can see and type the newline. "```" ends the code
+# block that instruction-tuned models (SmolLM2) write their code in.
+DEFAULT_STOP_SEQUENCES = ("\ndef ", "\nclass ", "\nif __name__", "\n\n\n", "\n```")
 # Greedy by default: completions should be the model's best guess and repeatable.
 DEFAULT_PARAMS = GenerationParams(max_new_tokens=64, do_sample=False, repetition_penalty=1.0)
 

@@ -86,8 +86,7 @@ def load(request: LoadRequest) -> ChronosBundle:
     # has it, as the Chronos authors do, and float32 otherwise.
     dtype = request.placement.dtype
     if dtype == torch.float16:
-        bf16 = request.placement.device == "cuda" and torch.cuda.is_bf16_supported()
-        dtype = torch.bfloat16 if bf16 else torch.float32
+        dtype = torch.bfloat16 if request.placement.device == "cuda" and _has_bf16() else torch.float32
     loc = request.location
     pipeline = BaseChronosPipeline.from_pretrained(loc.source, device_map=request.placement.device, dtype=dtype,
                                                    **loc.pretrained_kwargs)
@@ -98,16 +97,31 @@ def load(request: LoadRequest) -> ChronosBundle:
                          tuple(float(q) for q in pipeline.quantiles))
 
 
+def _has_bf16() -> bool:
+    import torch
+
+    try:
+        return bool(torch.cuda.is_bf16_supported())
+    except Exception:  # no GPU attached yet (ZeroGPU's main process): every GPU it attaches has bf16
+        return True
+
+
+def _whole(value) -> bool:
+    try:
+        return float(value).is_integer()
+    except (TypeError, ValueError):
+        return False
+
+
 def check_horizon(horizon) -> int:
-    if horizon is None or not float(horizon).is_integer() or not 1 <= horizon <= MAX_HORIZON:
+    if not _whole(horizon) or not 1 <= float(horizon) <= MAX_HORIZON:
         raise UserInputError(f"The forecast horizon must be a whole number of steps from 1 to {MAX_HORIZON} "
                              f"(Chronos-Bolt predicts {NATURAL_HORIZON} at once); got {horizon}.")
     return int(horizon)
 
 
 def check_context_length(context_length) -> int:
-    if context_length is None or not float(context_length).is_integer() or \
-            not MIN_POINTS <= context_length <= MAX_CONTEXT:
+    if not _whole(context_length) or not MIN_POINTS <= float(context_length) <= MAX_CONTEXT:
         raise UserInputError(f"The context length must be a whole number of points from {MIN_POINTS} to "
                              f"{MAX_CONTEXT} (the most Chronos-Bolt reads); got {context_length}.")
     return int(context_length)
@@ -138,8 +152,9 @@ def forecast(models, history: PreparedSeries, horizon: int = DEFAULT_HORIZON,
     context = torch.tensor(values, dtype=torch.float32)
     quantiles, _mean = bundle.pipeline.predict_quantiles(
         context, prediction_length=horizon, quantile_levels=list(bundle.quantiles), limit_prediction_length=False)
-    # Quantile heads are trained separately, so their outputs can cross (always so with random weights).
-    # Sorting each step's quantiles (monotone rearrangement) fixes that and never widens the spread.
+    # Nothing in the model forces its nine quantile outputs into order, so they can cross (random
+    # weights always do). Sorting each step's values (monotone rearrangement, Chernozhukov et al. 2010)
+    # gives ordered quantiles that are never further from the true ones than the crossed outputs.
     q = np.sort(quantiles[0].float().numpy().astype("float64"), axis=-1)
     q10, median, q90 = (q[:, bundle.quantiles.index(level)] for level in BAND)
     return Forecast(history, history.future_labels(horizon), q10, median, q90, tuple(notices))

@@ -7,8 +7,8 @@
     image_classification.classify(models, "assets/images/cat.png")   # {"tabby, tabby cat": 0.41, ...}
 
 `classify_batch` serves many requests with one forward pass (the tab's Gradio event has batch=True).
-One bad picture must not fail its neighbours, so it returns, per item, either the scores or the
-UserInputError that explains what is wrong with that picture.
+One bad picture must not fail its neighbours (Gradio fails every request of a batch when the function
+raises), so it returns, per item, either the scores or the error that explains that picture's problem.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 
-from pipelines.errors import UserInputError
+from pipelines.errors import PlaygroundError, UserInputError
 from pipelines.images import open_image
 from pipelines.loader import LoadRequest
 
@@ -70,24 +70,32 @@ def classify(models, image, model_id: str | None = None, top_k: int = DEFAULT_TO
     return result
 
 
-def classify_batch(models, images: list, model_id: str | None = None,
-                   top_k: int = DEFAULT_TOP_K) -> list[dict[str, float] | UserInputError]:
-    """Scores per picture, or the UserInputError of a picture that could not be used. Pictures that
-    open go through the model together, MAX_BATCH at a time."""
-    k = check_top_k(top_k)
-    results: list = [None] * len(images)
-    ready: list[tuple[int, object]] = []
-    for i, source in enumerate(images):
+def classify_batch(models, images: list, model_ids=None, top_ks=DEFAULT_TOP_K) -> list:
+    """For each picture, its {label: probability} or the PlaygroundError that explains why it could not
+    be classified. `model_ids` and `top_ks` are one value for all or one per picture (a Gradio batch
+    mixes requests from different people). Pictures for the same model share forward passes."""
+    n = len(images)
+    model_ids = model_ids if isinstance(model_ids, (list, tuple)) else [model_ids] * n
+    top_ks = top_ks if isinstance(top_ks, (list, tuple)) else [top_ks] * n
+    results: list = [None] * n
+    groups: dict[str | None, list[tuple[int, object, int]]] = {}
+    for i, (source, model_id, top_k) in enumerate(zip(images, model_ids, top_ks)):
         try:
-            ready.append((i, open_image(source)))
+            groups.setdefault(model_id or None, []).append((i, open_image(source), check_top_k(top_k)))
         except UserInputError as exc:
             results[i] = exc
-    if ready:
-        clf = models.get(TASK_ID, model_id).bundle
-        for start in range(0, len(ready), MAX_BATCH):
-            chunk = ready[start:start + MAX_BATCH]
-            for (i, _), scores in zip(chunk, _top_k(clf, [img for _, img in chunk], k)):
-                results[i] = scores
+    for model_id, items in groups.items():
+        try:
+            clf = models.get(TASK_ID, model_id).bundle
+        except PlaygroundError as exc:  # unknown or unloadable model: only its requests fail
+            for i, _, _ in items:
+                results[i] = exc
+            continue
+        for start in range(0, len(items), MAX_BATCH):
+            chunk = items[start:start + MAX_BATCH]
+            most = max(k for _, _, k in chunk)
+            for (i, _, k), scores in zip(chunk, _top_k(clf, [img for _, img, _ in chunk], most)):
+                results[i] = dict(list(scores.items())[:k])  # best first, so the first k are the top k
     return results
 
 

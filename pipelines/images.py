@@ -17,9 +17,12 @@ import base64
 import binascii
 import io
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from pipelines.errors import UserInputError
+
+if TYPE_CHECKING:  # PIL is imported where it is used, not at import time
+    import PIL.Image
 
 # Largest picture accepted, in pixels (a 12000x12500 photo). PIL's own guard warns above its
 # MAX_IMAGE_PIXELS and refuses above twice that; we set it to this limit so that its refusal is only a
@@ -29,7 +32,7 @@ WORK_SIDE = 1024  # longest side kept after opening: well above the models' 224-
 FORMATS_HINT = "PNG, JPEG, GIF, WebP, BMP or TIFF"
 ORIENTATION = 0x0112  # the EXIF tag
 
-ImageSource = Union[str, Path, bytes, "PIL.Image.Image"]  # noqa: F821 (PIL imported lazily)
+ImageSource = Union[str, Path, bytes, "PIL.Image.Image"]
 
 
 def open_image(source: ImageSource, name: str | None = None):
@@ -107,8 +110,8 @@ def _open(source, name: str):
     try:
         return Image.open(source)
     except Image.DecompressionBombError:
-        raise UserInputError(f"The image {name} is far too large to open safely (over {2 * MAX_PIXELS // 10**6} "
-                             "megapixels). Shrink it first.") from None
+        raise UserInputError(f"The image {name} is far too large to open safely (over "
+                             f"{2 * MAX_PIXELS // 10**6} megapixels). Shrink it first.") from None
     except UnidentifiedImageError:
         raise UserInputError(f"The file {name} is not an image that can be read. "
                              f"Upload a {FORMATS_HINT} picture.") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from pipelines.errors import UserInputError
 from pipelines.loader import LoadRequest
@@ -19,8 +19,8 @@ BATCH_SIZE = 8  # segments per generate call: big enough to use both cores, smal
 
 # Words whose trailing period does not end a sentence (English, German, French, Spanish).
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st vs etc e.g i.e no fig approx inc ltd jr sr sra srta mme mlle m z.b u.a usw "
-    "bzw ca nr hr fr str dt évtl cf p.ex ud uds etc.".split()
+    "mr mrs ms dr prof st vs etc e.g i.e no fig approx inc ltd jr sr sra srta mme mlle z.b u.a usw "
+    "bzw ca nr hr fr str cf p.ex ud uds".split()
 )
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+")
 _OPENERS = "\"'«“‘([¿¡"
@@ -57,20 +57,31 @@ def _window(config, tokenizer) -> int:
     return 512
 
 
+def whole_number(label: str, value, low: int, high: int, hint: str = "") -> int:
+    """`value` as an int if it is a whole number in [low, high]; otherwise a message naming the setting."""
+    try:
+        number = float(value)
+        ok = number.is_integer() and low <= number <= high
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise UserInputError(f"{label} must be a whole number from {low} to {high}; got {value}.{hint}")
+    return int(number)
+
+
 def check_beams(num_beams) -> int:
-    if num_beams is None or int(num_beams) != num_beams or not 1 <= num_beams <= MAX_BEAMS:
-        raise UserInputError(f"Beams must be a whole number from 1 to {MAX_BEAMS}; got {num_beams}. "
-                             "Use 1 for the fastest (greedy) output, 4 for the usual quality.")
-    return int(num_beams)
+    return whole_number("Beams", num_beams, 1, MAX_BEAMS,
+                        " Use 1 for the fastest (greedy) output, 4 for the usual quality.")
 
 
 def token_count(s2s: Seq2Seq, text: str, special_tokens: bool = True) -> int:
-    return len(s2s.tokenizer(text, add_special_tokens=special_tokens)["input_ids"])
+    # verbose=False: counting a long text is not "running it through the model", so no warning about it
+    return len(s2s.tokenizer(text, add_special_tokens=special_tokens, verbose=False)["input_ids"])
 
 
 def special_token_count(s2s: Seq2Seq) -> int:
     """Tokens the tokenizer adds around any input (BART: <s> and </s>; Marian and T5: </s>)."""
-    return token_count(s2s, "") if token_count(s2s, "", False) == 0 else 2
+    return token_count(s2s, "")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -99,7 +110,7 @@ def fit_to_window(s2s: Seq2Seq, sentences: Iterable[str], budget: int) -> list[s
     pieces: list[str] = []
     current, current_tokens = "", 0
     for sentence in sentences:
-        for part in _cut_long(s2s, sentence, budget):
+        for part in cut_to_window(s2s, sentence, budget):
             tokens = token_count(s2s, part, special_tokens=False)
             if current and current_tokens + tokens + 1 > budget:  # +1: a joining space may be a token
                 pieces.append(current)
@@ -111,20 +122,26 @@ def fit_to_window(s2s: Seq2Seq, sentences: Iterable[str], budget: int) -> list[s
     return pieces
 
 
-def _cut_long(s2s: Seq2Seq, sentence: str, budget: int) -> list[str]:
+def cut_to_window(s2s: Seq2Seq, sentence: str, budget: int) -> list[str]:
+    """The sentence itself if it has at most `budget` tokens, else its halves (between words), recursively."""
     if token_count(s2s, sentence, special_tokens=False) <= budget:
         return [sentence]
     words = sentence.split()
     if len(words) == 1:  # one enormous "word" (a URL, a hash): cut its characters in half
         half = len(sentence) // 2
-        return _cut_long(s2s, sentence[:half], budget) + _cut_long(s2s, sentence[half:], budget)
-    half = len(words) // 2
-    return (_cut_long(s2s, " ".join(words[:half]), budget) + _cut_long(s2s, " ".join(words[half:]), budget))
+        return cut_to_window(s2s, sentence[:half], budget) + cut_to_window(s2s, sentence[half:], budget)
+    first, second = " ".join(words[:len(words) // 2]), " ".join(words[len(words) // 2:])
+    return cut_to_window(s2s, first, budget) + cut_to_window(s2s, second, budget)
+
+
+class Output(NamedTuple):
+    text: str
+    tokens: int  # generated tokens, special ones (<s>, </s>, <pad>) not counted
 
 
 def generate(s2s: Seq2Seq, texts: list[str], *, max_new_tokens: int | Callable[[int], int],
              min_new_tokens: int = 0, num_beams: int = 4, on_batch: Callable[[int, int], None] | None = None,
-             **generate_kwargs) -> list[str]:
+             **generate_kwargs) -> list[Output]:
     """Decode each text, BATCH_SIZE at a time, and return the outputs in the order of `texts`.
 
     Texts are batched by length so that little padding is computed. `max_new_tokens` may be a function
@@ -135,7 +152,8 @@ def generate(s2s: Seq2Seq, texts: list[str], *, max_new_tokens: int | Callable[[
     import torch
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    outputs = [""] * len(texts)
+    outputs = [Output("", 0)] * len(texts)
+    special = set(s2s.tokenizer.all_special_ids)
     for done in range(0, len(order), BATCH_SIZE):
         batch = order[done:done + BATCH_SIZE]
         encoded = s2s.tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,
@@ -145,8 +163,9 @@ def generate(s2s: Seq2Seq, texts: list[str], *, max_new_tokens: int | Callable[[
         with torch.inference_mode():
             ids = s2s.model.generate(**encoded, num_beams=num_beams, max_length=limit + 1,
                                      min_length=min(min_new_tokens, limit) + 1, **generate_kwargs)
-        for i, text in zip(batch, s2s.tokenizer.batch_decode(ids, skip_special_tokens=True)):
-            outputs[i] = text.strip()
+        texts_out = s2s.tokenizer.batch_decode(ids, skip_special_tokens=True)
+        for i, row, text in zip(batch, ids.tolist(), texts_out):
+            outputs[i] = Output(text.strip(), sum(1 for t in row[1:] if t not in special))  # row[0]: start
         if on_batch is not None:
             on_batch(min(done + BATCH_SIZE, len(order)), len(order))
     return outputs

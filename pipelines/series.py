@@ -31,8 +31,9 @@ import pandas as pd
 from pipelines.errors import UserInputError
 
 MIN_POINTS = 10  # fewer than this is not a series a forecaster can learn a pattern from
-MAX_FILE_BYTES = 20_000_000  # far more than the 2,048 points a model reads; bounds memory per request
+MAX_FILE_BYTES = 10_000_000  # far more than the 2,048 points a model reads; bounds memory per request
 MAX_FILLED_SHARE = 0.25  # beyond a quarter of invented points, the forecast would mostly echo our filling
+GUESS_ROWS = 500  # columns are guessed from the first rows; cleaning then reads them all
 NO_TIME = "(none)"  # time_column value meaning "do not use a time column" (None/"" mean "guess")
 DELIMITERS = (",", ";", "\t", "|")  # in order of preference when two fit equally well
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "missing"}
@@ -103,13 +104,12 @@ def read_table(path: str | Path) -> Table:
         raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
     delimiter = _sniff_delimiter(text)
     frame = _read(text, delimiter, header=0)
-    if any(_is_number(str(c)) for c in frame.columns):  # the first line is data, not names
+    if np.isfinite(parse_numbers(pd.Series(frame.columns, dtype=str), delimiter)[0]).any():  # data, not names
         frame = _read(text, delimiter, header=None)
         frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
         notices.append("The first line holds numbers, so the file was read as having no header row.")
     frame.columns = [str(c).strip() for c in frame.columns]
-    empty = [c for c in frame.columns if c.startswith("Unnamed:") and not frame[c].str.strip().ne("").any()]
-    frame = frame.drop(columns=empty).apply(lambda col: col.str.strip())
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("Unnamed:") and not frame[c].ne("").any()])
     if frame.empty:
         raise UserInputError(f"The file has column names ({', '.join(frame.columns)}) but no rows of data.")
     if delimiter != ",":
@@ -136,18 +136,26 @@ def _sniff_delimiter(text: str) -> str:
 
 def _read(text: str, delimiter: str, header) -> pd.DataFrame:
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, header=header, dtype=str,
-                           keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=header, dtype=str,
+                            keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
     except (pd.errors.ParserError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise UserInputError(f"The file could not be read as CSV ({reason}). "
                              "Check that every row has as many fields as the header.") from exc
+    # In a one-column file an empty line is an empty value (a gap); with more columns it is only
+    # spacing. Empty lines at the end are always spacing.
+    blank = frame.eq("").all(axis=1).to_numpy()  # skipinitialspace turned "  " into ""
+    keep = ~blank if frame.shape[1] > 1 else np.arange(len(frame)) < len(frame) - np.argmin(blank[::-1])
+    if blank.all():
+        keep = np.zeros(len(frame), dtype=bool)
+    return frame[keep].reset_index(drop=True)
 
 
-def _is_number(text: str) -> bool:
-    return bool(np.isfinite(pd.to_numeric(pd.Series([text]), errors="coerce")).all())
+def _number_share(cells: pd.Series) -> float:
+    """Share of cells that are plain numbers (vectorised: files can have a million rows)."""
+    return float(np.isfinite(pd.to_numeric(cells, errors="coerce")).mean()) if len(cells) else 0.0
 
 
 def parse_numbers(cells: pd.Series, delimiter: str = ",") -> tuple[np.ndarray, str]:
@@ -156,7 +164,11 @@ def parse_numbers(cells: pd.Series, delimiter: str = ",") -> tuple[np.ndarray, s
     Decimal comma wins when it reads more cells, or as many in a semicolon file (where "1.150" is
     the European way to write 1150, not 1.15).
     """
-    text = cells.astype(str).str.strip().str.replace(r"(?<=\d)[ \u00a0\u202f'](?=\d{3})", "", regex=True)
+    text = cells.astype(str).str.strip()
+    plain = pd.to_numeric(text, errors="coerce")
+    if not text.str.contains(r"\d[, \u00a0\u202f']\d", regex=True).any():  # the usual case: no grouping, no comma
+        return plain.where(np.isfinite(plain)).to_numpy(dtype="float64"), "."
+    text = text.str.replace(r"(?<=\d)[ \u00a0\u202f'](?=\d{3})", "", regex=True)
     plain = pd.to_numeric(text, errors="coerce")
     us = pd.to_numeric(text.where(text.str.match(_US_GROUPED)).str.replace(",", ""), errors="coerce")
     dot = plain.fillna(us)
@@ -175,18 +187,20 @@ def parse_times(cells: pd.Series) -> pd.Series:
     day-first; day-first wins only when it reads more cells (01.02.2024 stays ambiguous)."""
     text = cells.astype(str).str.strip()
     present = text[~text.str.lower().isin(MISSING)]
-    if present.empty or present.map(_is_number).mean() > 0.5:
+    if present.empty or _number_share(present) > 0.5:
         if _is_years(present):
             return pd.to_datetime(text, format="%Y", errors="coerce")
         return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns]")
     candidates = []
     with warnings.catch_warnings():  # pandas warns about formats it has to guess; we choose ourselves
         warnings.simplefilter("ignore")
-        for dayfirst in (False, True):
-            fmt = pd.tseries.api.guess_datetime_format(present.iloc[0], dayfirst=dayfirst)
-            if fmt:
+        formats = [pd.tseries.api.guess_datetime_format(present.iloc[0], dayfirst=d) for d in (False, True)]
+        for fmt in dict.fromkeys(f for f in formats if f):
+            if not candidates or candidates[-1].notna().sum() < len(present):
                 candidates.append(pd.to_datetime(text, format=fmt, errors="coerce"))
-        candidates.append(pd.to_datetime(text, format="mixed", errors="coerce"))
+        best = max(candidates, key=lambda parsed: parsed.notna().sum()) if candidates else None
+        if best is None or best.notna().sum() < len(present):  # element by element: slow, so last
+            candidates.append(pd.to_datetime(text, format="mixed", errors="coerce"))
     best = max(candidates, key=lambda parsed: parsed.notna().sum())  # first of equals wins
     if getattr(best.dt, "tz", None) is not None:  # keep local wall-clock times, drop the offset
         best = best.dt.tz_localize(None)
@@ -205,11 +219,11 @@ def guess_columns(table: Table) -> Columns:
     """The first column of dates and the first other column that is mostly numbers. A column of
     numbers is taken for years only when its name says so ("year"): a value column of four-digit
     numbers that happens to grow must not be mistaken for time."""
-    frame = table.frame
+    frame = table.frame.head(GUESS_ROWS)
 
     def is_time(column: str) -> bool:
         cells = frame[column]
-        if cells.map(_is_number).mean() > 0.5 and "year" not in column.lower():
+        if _number_share(cells) > 0.5 and "year" not in column.lower():
             return False
         return parse_times(cells).notna().mean() >= 0.8
 
@@ -248,7 +262,7 @@ def prepare(path: str | Path, value_column: str | None = None, time_column: str 
     if time_column == value_column:
         raise UserInputError(f"'{value_column}' cannot be both the value and the time column.")
 
-    cells = frame[value_column]
+    cells = frame[value_column].str.strip()
     values, decimal = parse_numbers(cells, table.delimiter)
     if not np.isfinite(values).any():
         raise UserInputError(f"Column '{value_column}' holds no numbers (e.g. '{cells.iloc[0]}'). "
@@ -260,8 +274,9 @@ def prepare(path: str | Path, value_column: str | None = None, time_column: str 
     missing, non_numeric = int((gaps & is_missing).sum()), int((gaps & ~is_missing).sum())
     if missing or non_numeric:
         examples = ", ".join(sorted({repr(c) for c in cells[gaps & ~is_missing]})[:3])
-        notices.append(f"{missing + non_numeric} value(s) in '{value_column}' were missing"
-                       + (f" or not numbers ({examples})" if non_numeric else "") + ": treated as gaps.")
+        parts = ([f"{missing} empty or marked missing"] if missing else []) + \
+                ([f"{non_numeric} not a number ({examples})"] if non_numeric else [])
+        notices.append(f"In '{value_column}', {' and '.join(parts)}: treated as gaps.")
     counts = dict(missing=missing, non_numeric=non_numeric, missing_times=0, dropped=0)
     series = pd.Series(values)
     freq = None

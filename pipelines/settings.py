@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -19,6 +20,9 @@ MODEL_SOURCES = ("auto", "hub", "tiny")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 LOAD_MODES = ("auto", "lazy", "eager")
+# An origin a browser compares frame ancestors with: scheme://host[:port], "*." wildcards allowed.
+# Anything else (";", quotes, paths) could smuggle other directives into the CSP header.
+_ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?/?$")
 
 
 def _default_cache_dir() -> Path:
@@ -62,6 +66,9 @@ class Settings:
         _check_choice("load_mode", self.load_mode, LOAD_MODES)
         if self.memory_budget_gb is not None and self.memory_budget_gb <= 0:
             raise ValueError("memory_budget_gb must be positive")
+        bad = [o for o in self.frame_ancestors if not _ORIGIN.match(o)]
+        if bad:
+            raise ValueError(f"frame_ancestors must be origins like https://course.example.org; got {bad}")
 
     @classmethod
     def from_args(cls, argv: list[str] | None = None, env: dict[str, str] | None = None) -> "Settings":

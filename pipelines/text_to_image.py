@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Iterator
 
 from pipelines.errors import UserInputError
 from pipelines.loader import LoadRequest
@@ -90,6 +91,12 @@ class ImageResult:
                 f"{'s' if self.steps_total != 1 else ''} · decoded with {self.decoder} · {self.seconds:.1f} s")
 
 
+@dataclass(frozen=True)
+class Step:
+    done: int  # denoising steps finished
+    total: int
+
+
 def _whole(name: str, value, low: int, high: int) -> int:
     number = _number(name, value, low, high)
     if number != int(number):
@@ -150,7 +157,7 @@ def prompt_notices(bundle: TextToImage, prompt: str, params: ImageParams) -> lis
     tokenizer = bundle.pipe.tokenizer
     window = tokenizer.model_max_length  # 77: 75 prompt tokens + start and end
     for label, text in (("prompt", prompt), ("negative prompt", params.negative_prompt)):
-        ids = tokenizer(text, truncation=False)["input_ids"] if text else []
+        ids = tokenizer(text, truncation=False, verbose=False)["input_ids"] if text else []
         if len(ids) > window:
             dropped = tokenizer.decode(ids[window - 1:-1]).strip()
             dropped = dropped if len(dropped) <= 60 else dropped[:57] + "..."
@@ -161,19 +168,59 @@ def prompt_notices(bundle: TextToImage, prompt: str, params: ImageParams) -> lis
     return notices
 
 
-def generate(models, prompt: str, model_id: str | None = None, params: ImageParams = ImageParams(),
-             stop: threading.Event | None = None,
-             on_step: Callable[[int, int], None] | None = None) -> ImageResult:
-    """Make one image. `on_step(done, total)` is called after every denoising step."""
+def validate(models, prompt: str, params: ImageParams) -> tuple[str, ImageParams]:
+    """The prompt and settings as they will be used, or a UserInputError (callers may check before
+    a model is loaded)."""
     prompt = (prompt or "").strip()
     if not prompt:
         raise UserInputError("Type a prompt first, for example: a dog playing in a park")
     limit = models.settings.max_input_chars
-    if len(prompt) > limit:
-        raise UserInputError(f"The prompt is {len(prompt):,} characters; the limit is {limit:,}. Shorten it.")
-    params = params.checked()
+    for label, text in (("prompt", prompt), ("negative prompt", params.negative_prompt or "")):
+        if len(text) > limit:
+            raise UserInputError(f"The {label} is {len(text):,} characters; the limit is {limit:,}. Shorten it.")
+    return prompt, params.checked()
+
+
+def generate(models, prompt: str, model_id: str | None = None, params: ImageParams = ImageParams(),
+             stop: threading.Event | None = None,
+             on_step: Callable[[int, int], None] | None = None) -> ImageResult:
+    """Make one image. `on_step(done, total)` is called after every denoising step."""
+    prompt, params = validate(models, prompt, params)
     loaded = models.get(TASK_ID, model_id)
     return run(loaded.bundle, prompt, params, stop, on_step)
+
+
+def stream(models, prompt: str, model_id: str | None = None, params: ImageParams = ImageParams(),
+           stop: threading.Event | None = None) -> Iterator[Step | ImageResult]:
+    """`generate` in a worker thread: a Step after every denoising step, then the ImageResult.
+
+    Closing the iterator early (a cancelled job, a closed browser tab) sets the stop event, so the
+    denoising ends after the step in progress instead of running on for nobody.
+    """
+    prompt, params = validate(models, prompt, params)
+    stop = stop or threading.Event()
+    updates: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            updates.put(generate(models, prompt, model_id, params, stop, lambda d, t: updates.put(Step(d, t))))
+        except BaseException as exc:  # handed to the consumer below, never lost in the thread
+            updates.put(exc)
+
+    worker = threading.Thread(target=work, name="text-to-image", daemon=True)
+    worker.start()
+    finished = False
+    try:
+        while not finished:
+            item = updates.get()
+            if isinstance(item, BaseException):
+                raise item
+            finished = isinstance(item, ImageResult)
+            yield item
+    finally:
+        if not finished:
+            stop.set()
+        worker.join()
 
 
 def run(bundle: TextToImage, prompt: str, params: ImageParams, stop: threading.Event | None = None,
@@ -183,6 +230,8 @@ def run(bundle: TextToImage, prompt: str, params: ImageParams, stop: threading.E
 
     started = time.perf_counter()
     notices = prompt_notices(bundle, prompt, params) + ([bundle.notice] if bundle.notice else [])
+    if stop is not None and stop.is_set():  # Stop pressed while the model was loading
+        return ImageResult(None, 0, params.steps, True, "", 0.0, tuple(notices))
     pipe = _request_view(bundle.pipe)
     done = 0
 

@@ -1,7 +1,111 @@
-"""PLACEHOLDER: replaced by the real tab (in progress)."""
+"""CLIP tab: zero-shot labels for a picture, pictures ranked by a text, captions ranked by a picture.
+
+All three share one model picker; the gallery's image embeddings are computed once per model and kept
+(see pipelines.clip_retrieval), so a second search only embeds the query.
+
+Run on its own: python -m tabs.clip_retrieval
+"""
+
+from __future__ import annotations
 
 import gradio as gr
 
+from pipelines import clip_retrieval as clip
+from pipelines.registry import task
+from tabs.common import (ASSETS, default_concurrency, describe, loading_status, model_picker, status_box,
+                         user_errors)
+from tabs.image_classification import image_input, uploaded_path
+
+SPEC = task("clip")
+IMAGES = ASSETS / "images"
+DEFAULT_LABELS = "cat, dog, car, house, fruit, sunset"
+DEFAULT_CAPTIONS = "\n".join([
+    "a cat's face", "a dog in a park with grass, trees and sky", "a red car on a road",
+    "a banana, an apple and an orange in a bowl", "a house with a red roof", "a sunset over the sea",
+])
+
 
 def build(models) -> None:
-    gr.Markdown("This tab is being built.")
+    events = dict(concurrency_id=SPEC.id, concurrency_limit=default_concurrency(models), preprocess=False)
+    model = model_picker(SPEC)
+    status = status_box()
+
+    with gr.Tab("Zero-shot labels"):
+        with gr.Row():
+            with gr.Column():
+                zs_image = image_input("Picture", height=300)
+                zs_labels = gr.Textbox(DEFAULT_LABELS, label="Labels (comma-separated, 2 to 50)")
+                template = gr.Textbox(clip.DEFAULT_TEMPLATE, label="Prompt template",
+                                      info="Each label replaces {label}: CLIP was trained on captions.")
+                zs_run = gr.Button("Label the picture", variant="primary")
+            zs_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Probability of each label")
+        gr.Examples([[str(IMAGES / "cat.png"), "cat, dog, car", clip.DEFAULT_TEMPLATE],
+                     [str(IMAGES / "dog_park.jpg"), "a dog in a park, a cat on a sofa, a car on a road",
+                      "{label}"]],
+                    inputs=[zs_image, zs_labels, template], label="Examples (the course's 'a photo of a cat')")
+
+    with gr.Tab("Search pictures by text"):
+        with gr.Row():
+            with gr.Column(scale=2):
+                query = gr.Textbox("a dog in a park", label="What to look for")
+                uploads = gr.File(file_count="multiple", file_types=["image"], label="Add your own pictures")
+                bundled = gr.Checkbox(True, label=f"Include the {len(clip.bundled_gallery())} example pictures")
+                search_run = gr.Button("Search", variant="primary")
+            with gr.Column(scale=3):
+                gallery = gr.Gallery(label="Best match first", columns=3, height=420, object_fit="contain")
+                table = gr.Dataframe(headers=["rank", "picture", "similarity", "probability"],
+                                     label="Scores", interactive=False)
+        gr.Examples([["a dog in a park"], ["a photo of a cat"], ["a red car"], ["the sea at sunset"]],
+                    inputs=[query])
+
+    with gr.Tab("Rank captions for a picture"):
+        with gr.Row():
+            with gr.Column():
+                rc_image = image_input("Picture", height=300)
+                captions = gr.Textbox(DEFAULT_CAPTIONS, lines=6, label="Captions (one per line, 2 to 50)")
+                rc_run = gr.Button("Rank the captions", variant="primary")
+            rc_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Best caption first")
+        gr.Examples([[str(IMAGES / name)] for name in ("dog_park.jpg", "fruit.jpg", "sunset_sea.jpg")],
+                    inputs=[rc_image])
+
+    def status_line(model_id, extra: str) -> str:
+        return describe(models.get(SPEC.id, model_id), extra)
+
+    @user_errors
+    def zero_shot_image(image, labels, template=clip.DEFAULT_TEMPLATE, model_id=SPEC.default.repo_id):
+        probs = clip.zero_shot(models, uploaded_path(image), labels, template, model_id)
+        return probs, status_line(model_id, f"{len(probs)} labels")
+
+    @user_errors
+    def search_images(query, images=None, include_examples=True, model_id=SPEC.default.repo_id):
+        extra = [uploaded_path(f) for f in (images or [])]
+        hits = clip.search_images(models, query, extra, bool(include_examples), model_id)
+        pictures = [(h.path, f"{rank}. {h.name} · {h.similarity:.3f}") for rank, h in enumerate(hits, 1)]
+        rows = [[rank, h.name, round(h.similarity, 4), round(h.probability, 4)]
+                for rank, h in enumerate(hits, 1)]
+        return pictures, rows, status_line(model_id, f"{len(hits)} pictures ranked")
+
+    @user_errors
+    def rank_captions(image, captions, model_id=SPEC.default.repo_id):
+        probs = clip.rank_captions(models, uploaded_path(image), captions, model_id)
+        return probs, status_line(model_id, f"{len(probs)} captions")
+
+    def loading_note(model_id):
+        return loading_status(models, SPEC, model_id)
+
+    wiring = [
+        ([zs_run.click, zs_image.upload], zero_shot_image, [zs_image, zs_labels, template, model],
+         [zs_out, status]),
+        ([search_run.click, query.submit], search_images, [query, uploads, bundled, model],
+         [gallery, table, status]),
+        ([rc_run.click, rc_image.upload], rank_captions, [rc_image, captions, model], [rc_out, status]),
+    ]
+    for triggers, fn, inputs, outputs in wiring:
+        gr.on(triggers, user_errors(loading_note), [model], [status], queue=False, api_visibility="private")
+        gr.on(triggers, fn, inputs, outputs, api_name=fn.__name__, **events)
+
+
+if __name__ == "__main__":
+    from app import launch_single
+
+    launch_single(SPEC.id)

@@ -1,7 +1,166 @@
-"""PLACEHOLDER: replaced by the real tab (in progress)."""
+"""Time-series forecasting tab: a CSV series in; a plot with the median forecast and its 80% band, a
+table, and that table as a CSV download out.
+
+The plot is a Vega-Lite spec shown by gr.Plot (Gradio's Altair renderer, which ships with Gradio): a
+shaded band needs an area with two y values, which gr.LinePlot cannot draw, and writing the spec as a
+dict needs neither altair nor matplotlib nor plotly. API callers get the spec (with its data) as JSON.
+
+Run on its own: python -m tabs.forecasting
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
 
 import gradio as gr
+from gradio.components.plot import AltairPlotData
+
+from pipelines import forecasting
+from pipelines.errors import PlaygroundError
+from pipelines.registry import task
+from pipelines.series import MIN_POINTS, NO_TIME, inspect
+from tabs.common import ASSETS, default_concurrency, describe, load_model, loading_status, model_picker, \
+    status_box, user_errors
+
+SPEC = task("forecasting")
+EXAMPLES = [  # (file in assets/series, horizon, label)
+    ("monthly_airline_style.csv", 24, "Monthly passengers, 12 years: next 24 months"),
+    ("daily_temperature.csv", 30, "Daily temperature, 2 years: next 30 days"),
+    ("hourly_energy.csv", 48, "Hourly building load, 3 weeks: next 48 hours"),
+]
+HISTORY, MEDIAN, BAND = "History", "Median forecast", "80% band (q10 to q90)"
+DOWNLOADS = Path(tempfile.gettempdir()) / "playground-forecasts"
+DOWNLOAD_TTL_S = 3600  # a forecast CSV is kept an hour after it was made, long enough to click it
 
 
 def build(models) -> None:
-    gr.Markdown("This tab is being built.")
+    with gr.Row():
+        with gr.Column(scale=2):
+            upload = gr.File(label="Series (CSV)", file_types=[".csv", ".tsv", ".txt"], type="filepath")
+            value_column = gr.Dropdown([], label="Value column", allow_custom_value=True,
+                                       info="The numbers to forecast. Empty: the first column of numbers.")
+            time_column = gr.Dropdown([], label="Time column (optional)", allow_custom_value=True,
+                                      info=f"Dates label the forecast. Empty: guessed; {NO_TIME}: step numbers.")
+            horizon = gr.Slider(1, forecasting.MAX_HORIZON, value=forecasting.DEFAULT_HORIZON, step=1,
+                                label="Forecast horizon (steps)",
+                                info=f"Chronos-Bolt predicts {forecasting.NATURAL_HORIZON} steps at once; "
+                                     "longer forecasts extend themselves and are less reliable.")
+            context_length = gr.Slider(MIN_POINTS, forecasting.MAX_CONTEXT, value=forecasting.MAX_CONTEXT,
+                                       step=1, label="Context length (most recent points used)")
+            model = model_picker(SPEC)
+            run = gr.Button("Forecast", variant="primary")
+        with gr.Column(scale=3):
+            plot = gr.Plot(label="History and forecast", show_label=False)  # the chart has its own title
+            status = status_box()
+            table = gr.Dataframe(headers=["time", "q10", "median", "q90"], label="Forecast", interactive=False,
+                                 max_height=300)
+            download = gr.File(label="Forecast as CSV", interactive=False)
+
+    gr.Examples([[str(ASSETS / "series" / name), steps] for name, steps, _ in EXAMPLES], inputs=[upload, horizon],
+                example_labels=[label for *_, label in EXAMPLES], label="Example series")
+
+    def show_columns(path):
+        """Fill the column pickers from the uploaded file (UI only; the API guesses the same way)."""
+        if not path:
+            return gr.update(choices=[], value=None), gr.update(choices=[], value=None), ""
+        try:
+            found = inspect(path)
+        except PlaygroundError as exc:
+            return gr.update(choices=[], value=None), gr.update(choices=[], value=None), f"⚠️ {exc}"
+        return (gr.update(choices=list(found.names), value=found.value),
+                gr.update(choices=[NO_TIME, *found.names], value=found.time or NO_TIME), "")
+
+    @user_errors
+    def forecast(series, value_column=None, time_column=None, horizon=forecasting.DEFAULT_HORIZON,
+                 context_length=forecasting.MAX_CONTEXT, model=SPEC.default.repo_id,
+                 progress=gr.Progress()):
+        history = forecasting.prepare(series, value_column, time_column, context_length)
+        steps = forecasting.check_horizon(horizon)
+        waiting = loading_status(models, SPEC, model)
+        if waiting:
+            yield gr.skip(), gr.skip(), gr.skip(), waiting
+            load_model(models, SPEC, model, progress)
+        started = time.perf_counter()
+        result = forecasting.forecast(models, history, steps, model)
+        seconds = time.perf_counter() - started
+        summary = f"{result.horizon} steps from {len(history.values):,} points in {seconds:.1f} s"
+        notes = "".join(f"\n- {n}" for n in result.notices)
+        yield (AltairPlotData(plot=json.dumps(plot_spec(result)), chart="line"), result.table(),
+               str(forecasting.to_csv(result, download_path(history.name))),
+               describe(models.get(SPEC.id, model), summary) + (f"\n\n**Notes**{notes}" if notes else ""))
+
+    upload.change(show_columns, [upload], [value_column, time_column, status], api_visibility="private")
+    run.click(forecast, [upload, value_column, time_column, horizon, context_length, model],
+              [plot, table, download, status], api_name="forecast", concurrency_id=SPEC.id,
+              concurrency_limit=default_concurrency(models))
+
+
+def download_path(name: str) -> Path:
+    """A new file per request (two people never share one), in a folder pruned of files over an hour old."""
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - DOWNLOAD_TTL_S
+    for old in DOWNLOADS.glob("*.csv"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:  # another request removed it first
+            pass
+    stem = "".join(c if c.isalnum() else "_" for c in name)[:40] or "series"
+    handle, path = tempfile.mkstemp(prefix=f"forecast_{stem}_", suffix=".csv", dir=DOWNLOADS)
+    os.close(handle)
+    return Path(path)
+
+
+def plot_spec(result: forecasting.Forecast) -> dict:
+    """Vega-Lite: the recent history, the median forecast, and the shaded 10%-90% band."""
+    hist = result.history
+    shown = min(len(hist.values), max(4 * result.horizon, 96))  # enough history to see the pattern
+    values = [float(v) for v in hist.values[-shown:]]
+    if hist.times is not None:
+        past = [t.isoformat() for t in hist.times[-shown:]]
+        future = [t.isoformat() for t in result.labels]
+        x = {"field": "x", "type": "temporal", "title": hist.time_column}
+    else:
+        past = list(range(1 - shown, 1))
+        future = list(result.labels)
+        x = {"field": "x", "type": "quantitative", "title": "step (0 = last observed point)"}
+    rows = [{"x": t, "y": v, "series": HISTORY} for t, v in zip(past, values)]
+    # Both forecast marks start at the last observed point so they join the history line.
+    rows += [{"x": past[-1], "y": values[-1], "series": MEDIAN}]
+    rows += [{"x": t, "y": float(v), "series": MEDIAN} for t, v in zip(future, result.median)]
+    rows += [{"x": past[-1], "lo": values[-1], "hi": values[-1], "series": BAND}]
+    rows += [{"x": t, "lo": float(lo), "hi": float(hi), "series": BAND}
+             for t, lo, hi in zip(future, result.q10, result.q90)]
+    color = {"field": "series", "type": "nominal", "title": None, "legend": {"orient": "top", "labelLimit": 300},
+             "scale": {"domain": [HISTORY, MEDIAN, BAND], "range": ["#2563eb", "#ea580c", "#fdba74"]}}
+    y_title = hist.name
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": f"{hist.name}: {result.horizon}-step forecast",
+                  "subtitle": f"after the last {shown:,} observed points"},
+        "height": 320,
+        "data": {"values": rows},
+        "layer": [
+            {"transform": [{"filter": {"field": "series", "equal": BAND}}],
+             "mark": {"type": "area", "opacity": 0.35},
+             "encoding": {"x": x, "y": {"field": "lo", "type": "quantitative", "title": y_title,
+                                        "scale": {"zero": False}},
+                          "y2": {"field": "hi"}, "color": color}},
+            {"transform": [{"filter": {"field": "series", "oneOf": [HISTORY, MEDIAN]}}],
+             "mark": {"type": "line", "strokeWidth": 2},
+             "encoding": {"x": x, "y": {"field": "y", "type": "quantitative", "title": y_title,
+                                        "scale": {"zero": False}},
+                          "color": color, "tooltip": [x, {"field": "y", "title": y_title, "format": ",.4~g"},
+                                                      {"field": "series", "title": "series"}]}},
+        ],
+    }
+
+
+if __name__ == "__main__":
+    from app import launch_single
+
+    launch_single(SPEC.id)

@@ -1,7 +1,76 @@
-"""PLACEHOLDER: replaced by the real tab (in progress)."""
+"""Summarization tab: a text in, a short abstract out, long texts summarized chunk by chunk.
+
+Run on its own: python -m tabs.summarization
+"""
+
+from __future__ import annotations
+
+import time
 
 import gradio as gr
 
+from pipelines import summarization
+from pipelines.seq2seq import MAX_BEAMS
+from pipelines.registry import task
+from tabs.common import (default_concurrency, describe, examples, load_model, loading_status, model_picker,
+                         status_box, user_errors)
+
+SPEC = task("summarization")
+LIMIT = summarization.MAX_SUMMARY_TOKENS
+
 
 def build(models) -> None:
-    gr.Markdown("This tab is being built.")
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(label="Text", lines=12,
+                              placeholder="Paste a news article or a few paragraphs.")
+            run = gr.Button("Summarize", variant="primary")
+            output = gr.Textbox(label="Summary", lines=6, interactive=False, buttons=["copy"])
+            status = status_box()
+        with gr.Column(scale=2):
+            model = model_picker(SPEC)
+            # Numbers rather than Sliders: a Slider refuses out-of-range API values with Gradio's own
+            # message, before our check can name the setting; and two linked bounds read better as fields.
+            with gr.Row():
+                min_length = gr.Number(30, precision=0, label="Min summary length (tokens)",
+                                       minimum=None, maximum=None, info=f"0 to {LIMIT}")
+                max_length = gr.Number(130, precision=0, label="Max summary length (tokens)",
+                                       minimum=None, maximum=None, info=f"1 to {LIMIT}, at least the minimum")
+            num_beams = gr.Number(4, precision=0, label="Beams", minimum=None, maximum=None,
+                                  info=f"1 to {MAX_BEAMS}: more beams, more fluent summaries, slower.")
+            combine = gr.Checkbox(
+                True, label="Summarize the chunk summaries into one",
+                info="Only for texts longer than the model's window (DistilBART 1,024 tokens, T5 512), "
+                     "which are summarized in chunks. Off: one summary paragraph per chunk.")
+
+    entries = examples("summarization")
+    gr.Examples([[e["text"], SPEC.default.repo_id] for e in entries], inputs=[text, model],
+                example_labels=[e.get("title") or e["text"][:60] for e in entries],
+                label="Examples (the second is longer than DistilBART's window: watch it being chunked)")
+
+    @user_errors
+    def summarize(text, model_id=None, min_length=30, max_length=130, num_beams=4, combine=True,
+                  progress=gr.Progress(track_tqdm=True)):
+        job = summarization.prepare(models, text, model_id, min_length, max_length, num_beams, combine)
+        waiting = loading_status(models, SPEC, job.model_id)
+        if waiting:
+            yield "", waiting
+            load_model(models, SPEC, job.model_id, progress)
+        started = time.perf_counter()
+        result = summarization.run(models, job, on_progress=lambda done, desc: progress(done, desc=desc))
+        seconds = time.perf_counter() - started
+        line = describe(models.get(SPEC.id, job.model_id),
+                        f"input {result.input_tokens:,} tokens (window {result.window:,}) · "
+                        f"summary {result.summary_tokens} tokens · {seconds:.1f} s")
+        if result.notice:
+            line += f"\n\n✂️ {result.notice}"
+        yield result.text, line
+
+    run.click(summarize, [text, model, min_length, max_length, num_beams, combine], [output, status],
+              api_name="summarize", concurrency_id=SPEC.id, concurrency_limit=default_concurrency(models))
+
+
+if __name__ == "__main__":
+    from app import launch_single
+
+    launch_single(SPEC.id)

@@ -1,7 +1,104 @@
-"""PLACEHOLDER: replaced by the real tab (in progress)."""
+"""Text to image tab: a prompt in, an SD-Turbo image out, with progress per denoising step and a Stop
+that really stops (the denoising loop, not only the display).
+
+Run on its own: python -m tabs.text_to_image
+"""
+
+from __future__ import annotations
 
 import gradio as gr
 
+from pipelines import text_to_image
+from pipelines.registry import task
+from pipelines.text_to_image import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIDE_MULTIPLE, ImageParams
+from tabs.common import (StopSignals, default_concurrency, describe, examples, load_model, loading_status,
+                         model_picker, status_box, user_errors)
+
+SPEC = task("text-to-image")
+# Scenes the course's chapters use as examples (a dog in a park, a cat on a sofa), so the images can
+# go back into the image-classification and CLIP tabs. assets/texts/examples.json may override them.
+PROMPTS = [
+    ["a dog playing in a park, golden hour, photograph", "", 1, 0.0],
+    ["a cat sitting on a sofa, watercolor", "", 2, 0.0],
+    ["a red car parked in front of a small house, morning light", "", 1, 0.0],
+    ["a sunset over the sea, oil painting", "blurry, low quality", 4, 2.0],
+]
+
 
 def build(models) -> None:
-    gr.Markdown("This tab is being built.")
+    signals = StopSignals()
+    with gr.Row():
+        with gr.Column(scale=3):
+            prompt = gr.Textbox(label="Prompt", lines=2, placeholder="a dog playing in a park",
+                                info="CLIP reads the first 75 tokens (about 50-60 words); the rest is ignored.")
+            negative = gr.Textbox(label="Negative prompt", lines=1, placeholder="blurry, low quality",
+                                  info="What to steer away from. Used only when guidance is above 1.")
+            with gr.Row():
+                run = gr.Button("Generate", variant="primary")
+                stop = gr.Button("Stop", variant="stop")
+            image = gr.Image(label="Image", type="pil", format="png", interactive=False)
+            status = status_box()
+        with gr.Column(scale=2):
+            model = model_picker(SPEC)
+            steps = gr.Slider(1, MAX_STEPS, value=1, step=1, label="Denoising steps",
+                              info="SD-Turbo is made for 1-4. Each step runs the UNet once: "
+                                   "the main cost on a CPU.")
+            guidance = gr.Slider(0.0, MAX_GUIDANCE, value=0.0, step=0.5, label="Guidance",
+                                 info="At 1 or below classifier-free guidance is off (SD-Turbo was trained "
+                                      "so) and the negative prompt is ignored; above 1 each step costs twice.")
+            with gr.Row():
+                width = gr.Slider(MIN_SIDE, MAX_SIDE, value=512, step=SIDE_MULTIPLE, label="Width")
+                height = gr.Slider(MIN_SIDE, MAX_SIDE, value=512, step=SIDE_MULTIPLE, label="Height")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed",
+                             info="Same seed and settings, same image.")
+            full_quality = gr.Checkbox(False, label="Full quality (slow on CPU)",
+                                       info="Decode with the full Stable Diffusion VAE instead of the tiny "
+                                            "TAESD decoder: finer detail, about 10x slower decoding on a "
+                                            "CPU. A GPU always uses the full VAE.")
+
+    listed = [[e, "", 1, 0.0] if isinstance(e, str) else e for e in examples("text_to_image")]
+    gr.Examples(listed or PROMPTS, inputs=[prompt, negative, steps, guidance],
+                label="Examples (chapter 8: DALL·E generates images from text)")
+
+    @user_errors
+    def generate_image(prompt, negative_prompt=None, steps=1, guidance=0.0, seed=0, width=512, height=512,
+                       full_quality=False, model_id=None, request: gr.Request = None, progress=gr.Progress()):
+        params = ImageParams(
+            negative_prompt=negative_prompt or "", steps=steps, guidance=guidance,
+            seed=seed if seed is not None else 0, width=width, height=height,
+            full_quality=True if full_quality else None,  # unticked: TAESD on a CPU, full VAE on a GPU
+        )
+        prompt, params = text_to_image.validate(models, prompt, params)  # before any model loads
+        stop_event = signals.start(request)
+        waiting = loading_status(models, SPEC, model_id)
+        if waiting:
+            yield None, waiting
+            load_model(models, SPEC, model_id, progress)
+
+        progress((0, params.steps), desc="Encoding the prompt…", unit="steps")
+        result = None
+        # The pipeline runs in a worker thread and reports each step; leaving this loop early (a
+        # cancelled job, a closed tab) stops the denoising too.
+        for update in text_to_image.stream(models, prompt, model_id, params, stop_event):
+            if isinstance(update, text_to_image.Step):
+                busy = update.done < update.total
+                desc = f"Denoising: {update.done} of {update.total} steps done" if busy else "Decoding the image…"
+                progress((update.done, update.total), desc=desc, unit="steps")
+                yield None, f"⏳ {desc}"
+            else:
+                result = update
+        line = describe(models.get(SPEC.id, model_id), result.summary)
+        line += "".join(f"\n\nℹ️ {notice}" for notice in result.notices)
+        yield result.image, line
+
+    gr.on([run.click, prompt.submit], generate_image,
+          [prompt, negative, steps, guidance, seed, width, height, full_quality, model],
+          [image, status], api_name="generate_image", concurrency_id=SPEC.id,
+          concurrency_limit=default_concurrency(models))
+    stop.click(signals.stop, None, None, queue=False, api_visibility="private")
+
+
+if __name__ == "__main__":
+    from app import launch_single
+
+    launch_single(SPEC.id)

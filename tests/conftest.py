@@ -43,12 +43,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_app(settings, task_ids=None):
+def launch_app(settings, task_ids=None, models=None):
     """Launch the real app in this process (as `python app.py` does) and return its URL and parts."""
     from app import build_app, launch
     from pipelines.loader import ModelManager
 
-    models = ModelManager(settings)
+    models = models or ModelManager(settings)
     demo = build_app(models, task_ids)
     port = free_port()
     launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)

@@ -87,6 +87,7 @@ def test_long_horizons_and_the_alternative_model(models):
     (dict(horizon=0), "horizon must be a whole number of steps from 1 to 256"),
     (dict(horizon=257), "from 1 to 256"),
     (dict(horizon=2.5), "whole number"),
+    (dict(horizon="twelve"), "whole number"),
     (dict(context_length=5), "context length must be a whole number of points from 10 to 2048"),
     (dict(context_length=4096), "from 10 to 2048"),
     (dict(model_id="amazon/chronos-t5-large"), "Unknown model"),

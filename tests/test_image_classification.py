@@ -15,7 +15,8 @@ APP_TASKS = ["image-classification"]
 IMAGES = ASSETS / "images"
 BAD = IMAGES / "bad"
 VIT, DEIT = "google/vit-base-patch16-224", "facebook/deit-small-patch16-224"
-ODD = ["animated.gif", "cmyk.jpg", "gray16.png", "grayscale.png", "rgba.png", "rotated_exif6.jpg", "tiny_8x8.png"]
+ODD = ["animated.gif", "cmyk.jpg", "gray16.png", "grayscale.png", "rgba.png", "rotated_exif6.jpg",
+       "tiny_8x8.png"]
 
 
 @pytest.mark.parametrize("repo_id, processor", [(VIT, "ViTImageProcessorPil"), (DEIT, "DeiTImageProcessorPil")])
@@ -33,13 +34,13 @@ def test_miniatures_have_the_real_classes_and_fields(models, repo_id, processor)
 def test_deit_resizes_then_crops_and_vit_squashes(models):
     from PIL import Image
 
-    wide = Image.new("RGB", (448, 224), (255, 0, 0))
-    wide.paste((0, 0, 255), (0, 0, 112, 224))  # a blue left quarter: cropped away by DeiT only
-    vit = models.get(ic.TASK_ID, VIT).bundle.processor(images=[wide], return_tensors="pt")["pixel_values"]
-    deit = models.get(ic.TASK_ID, DEIT).bundle.processor(images=[wide], return_tensors="pt")["pixel_values"]
+    picture = Image.new("RGB", (224, 224), (255, 0, 0))
+    picture.paste((0, 0, 255), (0, 0, 8, 224))  # a blue strip on the left edge
+    vit = models.get(ic.TASK_ID, VIT).bundle.processor(images=[picture], return_tensors="pt")["pixel_values"]
+    deit = models.get(ic.TASK_ID, DEIT).bundle.processor(images=[picture], return_tensors="pt")["pixel_values"]
     assert vit.shape == deit.shape == (1, 3, 224, 224)
-    assert vit[0, 2, 112, 10] > 0.9  # ViT keeps the blue quarter (mean/std 0.5: blue -> 1.0)
-    assert deit[0, 2, 112, 10] < 0  # DeiT's center crop starts past it
+    assert vit[0, 2, 112, 2] > 0.9  # ViT resizes to 224 and keeps the strip (mean/std 0.5: blue -> 1.0)
+    assert deit[0, 2, 112, 2] < 0  # DeiT resizes to 256 and crops 16 pixels off each side: gone
 
 
 def test_top5_sorted_probabilities_and_deterministic(models):
@@ -78,7 +79,8 @@ def test_a_batch_with_one_bad_picture_fails_only_that_one(models):
     clf = models.get(ic.TASK_ID, VIT).bundle
     alone = [ic.classify(models, IMAGES / n, VIT) for n in ("cat.png", "fruit.jpg")]
     before = clf.forward_calls
-    results = ic.classify_batch(models, [IMAGES / "cat.png", BAD / "not_an_image.png", IMAGES / "fruit.jpg"], VIT)
+    batch = [IMAGES / "cat.png", BAD / "not_an_image.png", IMAGES / "fruit.jpg"]
+    results = ic.classify_batch(models, batch, VIT)
     assert clf.forward_calls == before + 1 and clf.recent_batch_sizes[-1] == 2  # one pass for the two good ones
     assert isinstance(results[1], UserInputError) and "not_an_image.png" in str(results[1])
     for got, expected in zip((results[0], results[2]), alone):
@@ -87,7 +89,8 @@ def test_a_batch_with_one_bad_picture_fails_only_that_one(models):
 
 
 def test_a_batch_mixing_models_and_top_k(models):
-    results = ic.classify_batch(models, [IMAGES / "cat.png"] * 4, [VIT, DEIT, "no/such-model", VIT], [2, 5, 5, 50])
+    results = ic.classify_batch(models, [IMAGES / "cat.png"] * 4, [VIT, DEIT, "no/such-model", VIT],
+                                [2, 5, 5, 50])
     assert len(results[0]) == 2 and len(results[1]) == 5
     assert isinstance(results[2], PlaygroundError) and "Unknown model" in str(results[2])
     assert isinstance(results[3], UserInputError) and "Top-k" in str(results[3])

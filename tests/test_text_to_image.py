@@ -61,7 +61,7 @@ def test_loads_the_real_pipeline_classes_from_the_miniature(models):
     assert pipe.tokenizer("a dog playing in a park")["input_ids"] == [49406, 320, 1929, 1629, 530, 320, 1452, 49407]
 
 
-@pytest.mark.parametrize("width, height", [(256, 256), (320, 256), (256, 384)])
+@pytest.mark.parametrize("width, height", [(320, 256), (256, 384)])
 def test_returns_a_pil_image_of_the_asked_size(models, width, height):
     result = make(models, params=ImageParams(width=width, height=height))
     assert isinstance(result.image, Image.Image)

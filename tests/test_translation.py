@@ -41,7 +41,8 @@ def test_route_is_direct_or_through_english():
 
 @pytest.mark.parametrize("text, sentences", [
     ("Good morning!", ["Good morning!"]),
-    ("Hello, how are you? I am fine. Dr. Smith says hi.", ["Hello, how are you?", "I am fine.", "Dr. Smith says hi."]),
+    ("Hello, how are you? I am fine. Dr. Smith says hi.",
+     ["Hello, how are you?", "I am fine.", "Dr. Smith says hi."]),
     ("Am 3. Oktober ist frei. Das ist z.B. gut.", ["Am 3. Oktober ist frei.", "Das ist z.B. gut."]),
     ("¿Dónde está? ¡Aquí! «Oui», dit-il.", ["¿Dónde está?", "¡Aquí!", "«Oui», dit-il."]),
     ("It costs 3.5 euros... Then it rained", ["It costs 3.5 euros...", "Then it rained"]),
@@ -132,7 +133,8 @@ def test_endpoint_contract(client):
 def test_lazy_load_then_translate(client, app_server):
     es_en = "Helsinki-NLP/opus-mt-es-en"
     assert not app_server.models.is_loaded("translation", es_en)  # nothing loads before a request
-    text, status = client.predict("¿Dónde está la estación?", "Spanish", "English", 1, api_name="/translate")
+    text, status = client.predict("¿Dónde está la estación?", "Spanish", "English", 1,
+                                  api_name="/translate")
     assert isinstance(text, str) and text.strip()
     assert "opus-mt-es-en" in status and "offline miniature" in status and "1 sentence" in status
     assert app_server.models.is_loaded("translation", es_en)

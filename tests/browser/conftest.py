@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.registry import TASKS
 from tests.conftest import ROOT, launch_app, tiny_settings
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -63,6 +64,7 @@ def playground():
     tab, PLAYGROUND_BROWSER_TASKS="text-generation code-completion" builds only those."""
     only = os.environ.get("PLAYGROUND_BROWSER_TASKS", "").replace(",", " ").split() or None
     server = launch_app(tiny_settings(), only)
+    server.task_ids = only or [spec.id for spec in TASKS]
     yield server
     server.demo.close()
 

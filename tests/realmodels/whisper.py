@@ -219,7 +219,7 @@ def _tokenizer(data: Path):
     """WhisperTokenizer from the shipped tokenizer.json, completed with the timestamp tokens.
 
     This tokenizer.json predates the timestamp tokens; they follow <|notimestamps|> as ordinary
-    added tokens, as in the hub tokenizer. The ~107 control tokens must be registered as special
+    added tokens, as in the hub tokenizer. The 107 control tokens must be registered as special
     tokens because WhisperTokenizer finds the first timestamp id as the last special id + 1.
     """
     from tokenizers import AddedToken, Tokenizer

@@ -1,0 +1,142 @@
+"""ZeroGPU: detected from SPACES_ZERO_GPU; then eager loading and model events inside spaces.GPU.
+Off ZeroGPU nothing changes and `spaces` is never imported. A fake `spaces` module stands in here."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from pipelines import zerogpu
+from pipelines.errors import ModelUnavailableError
+from pipelines.settings import Settings
+from tests.conftest import tiny_settings
+
+ZERO = {"SPACES_ZERO_GPU": "true"}
+APP_TASKS = ["text-generation", "code-completion"]
+
+
+@pytest.mark.parametrize("value,expected", [("true", True), ("1", True), ("True", True), ("false", False),
+                                            ("", False), (None, False)])
+def test_zero_gpu_is_detected_like_the_spaces_package_does(value, expected):
+    assert zerogpu.on_zero_gpu({} if value is None else {"SPACES_ZERO_GPU": value}) is expected
+
+
+def test_auto_load_mode_is_lazy_elsewhere_and_nothing_else_changes():
+    s = zerogpu.prepare(Settings(), env={})
+    assert (s.load_mode, s.device, s.memory_budget_gb) == ("lazy", "auto", None)
+
+
+def test_on_zero_gpu_auto_means_eager_on_cuda_with_a_fixed_budget():
+    s = zerogpu.prepare(Settings(), env=ZERO)
+    assert (s.load_mode, s.device, s.memory_budget_gb) == ("eager", "cuda", zerogpu.ZEROGPU_BUDGET_GB)
+
+
+def test_explicit_choices_win_on_zero_gpu():
+    s = zerogpu.prepare(Settings(load_mode="lazy", device="cpu", memory_budget_gb=3.0), env=ZERO)
+    assert (s.load_mode, s.device, s.memory_budget_gb) == ("lazy", "cpu", 3.0)
+
+
+class FakeSpaces(types.ModuleType):
+    """Records what spaces.GPU was asked for and marks the functions it wrapped."""
+
+    def __init__(self):
+        super().__init__("spaces")
+        self.durations = []
+        self.auto_wrap_disabled = False
+
+    def disable_gradio_auto_wrap(self):
+        self.auto_wrap_disabled = True
+
+    def GPU(self, duration=None):
+        self.durations.append(duration)
+
+        def decorate(fn):
+            fn.zerogpu = duration
+            return fn
+        return decorate
+
+
+@pytest.fixture
+def fake_spaces(monkeypatch):
+    fake = FakeSpaces()
+    monkeypatch.setitem(sys.modules, "spaces", fake)
+    return fake
+
+
+@pytest.fixture
+def built_app(monkeypatch):
+    """Two tabs built as off ZeroGPU (plain functions); each test then wraps them its way."""
+    import app
+    from pipelines.loader import ModelManager
+
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    models = ModelManager(tiny_settings())
+    return app.build_app(models, APP_TASKS), models
+
+
+def test_off_zero_gpu_no_event_is_wrapped_and_spaces_is_not_imported(built_app, monkeypatch):
+    demo, models = built_app
+    monkeypatch.delitem(sys.modules, "spaces", raising=False)
+    before = {id(f): f.fn for f in demo.fns.values()}
+    assert zerogpu.wrap_events(demo.fns.values(), models, env={}) == 0
+    assert {id(f): f.fn for f in demo.fns.values()} == before
+    assert "spaces" not in sys.modules
+
+
+def test_on_zero_gpu_only_model_events_run_inside_spaces_gpu(built_app, fake_spaces):
+    demo, models = built_app
+    assert zerogpu.wrap_events(demo.fns.values(), models, env=ZERO) == 2
+    wrapped = {f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
+    assert wrapped == {"generate_text", "complete_code"}  # not Stop, not the deep-link load
+    assert fake_spaces.durations == [zerogpu.DEFAULT_DURATION_S] * 2
+    assert fake_spaces.auto_wrap_disabled  # gradio must not wrap the helper events itself
+    for f in demo.fns.values():
+        if f.api_name == "generate_text":
+            assert f.types_generator and f.fn.__wrapped__.__name__ == "generate_text"
+
+
+def test_without_the_spaces_package_zero_gpu_falls_back_to_plain_calls(built_app, monkeypatch, caplog):
+    demo, models = built_app
+    monkeypatch.setitem(sys.modules, "spaces", None)  # import spaces -> ImportError
+    assert zerogpu.wrap_events(demo.fns.values(), models, env=ZERO) == 0
+    assert "spaces" in caplog.text
+
+
+class RecordingModels:
+    def __init__(self, fail=()):
+        self.got, self.fail = [], set(fail)
+
+    def get(self, task_id, repo_id=None):
+        self.got.append((task_id, repo_id))
+        if task_id in self.fail:
+            raise ModelUnavailableError(f"no {task_id}")
+
+
+def test_a_picked_model_is_loaded_in_the_main_process_before_the_gpu_call(fake_spaces):
+    models = RecordingModels()
+    calls = []
+
+    def generate_text(prompt, model_id=None):
+        calls.append(("gpu", list(models.got)))
+        yield prompt + "!"
+
+    block_fn = types.SimpleNamespace(fn=generate_text, concurrency_id="text-generation")
+    zerogpu.wrap_events([block_fn], models, env=ZERO)
+    assert list(block_fn.fn("hi", "openai-community/gpt2")) == ["hi!"]
+    assert calls == [("gpu", [("text-generation", "openai-community/gpt2")])]  # loaded first, here
+    models.got.clear()
+    assert list(block_fn.fn("hi", "not a model")) == ["hi!"] and models.got == []
+
+
+def test_eager_preload_loads_each_default_and_survives_a_failure():
+    models = RecordingModels(fail={"translation"})
+    loaded = zerogpu.preload(models, ["text-generation", "translation", "code-completion"])
+    assert loaded == ["text-generation", "code-completion"]
+    assert models.got == [("text-generation", None), ("translation", None), ("code-completion", None)]
+
+
+def test_eager_preload_really_loads_the_default_miniature(models):
+    assert zerogpu.preload(models, ["text-generation"]) == ["text-generation"]
+    assert models.is_loaded("text-generation")
