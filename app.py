@@ -29,6 +29,7 @@ TITLE = layout.TITLE
 
 def build_app(models: ModelManager, task_ids: list[str] | None = None) -> gr.Blocks:
     specs = [s for s in TASKS if task_ids is None or s.id in task_ids]
+    zerogpu.before_build()  # no-op off ZeroGPU
     with gr.Blocks(title=TITLE) as demo:
         layout.build(demo, models, specs)
     demo.queue(max_size=models.settings.queue_size)

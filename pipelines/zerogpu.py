@@ -13,6 +13,7 @@ Off ZeroGPU every function here is a no-op and `spaces` is never imported (it is
 Known limit there: Stop cannot reach a generation running in the worker process; it ends at its limit.
 
     settings = zerogpu.prepare(settings)    # resolve load mode, device and budget
+    zerogpu.before_build()
     ...build the app...
     zerogpu.wrap_events(demo.fns.values(), models)
     if settings.load_mode == "eager": zerogpu.preload(models)
@@ -61,8 +62,8 @@ def prepare(settings: Settings, env: dict[str, str] | None = None) -> Settings:
     return replace(settings, **changes) if changes else settings
 
 
-def gpu_decorator(task_id: str, env: dict[str, str] | None = None):
-    """`spaces.GPU(duration=...)` for this task on ZeroGPU; None elsewhere (or without `spaces`)."""
+def _spaces(env: dict[str, str] | None):
+    """The `spaces` package on ZeroGPU (None elsewhere, or when it is missing)."""
     if not on_zero_gpu(env):
         return None
     try:
@@ -70,7 +71,23 @@ def gpu_decorator(task_id: str, env: dict[str, str] | None = None):
     except ImportError:
         log.error("%s is set but the `spaces` package is missing: running without ZeroGPU", ENV_FLAG)
         return None
-    spaces.disable_gradio_auto_wrap()  # we wrap model events only, not Stop or the deep-link load
+    return spaces
+
+
+def before_build(env: dict[str, str] | None = None) -> None:
+    """Call before creating the Blocks: Gradio may wrap *every* event in spaces.GPU itself
+    (SPACES_GRADIO_AUTO_WRAP); Stop and the deep-link load must not wait for a GPU."""
+    spaces = _spaces(env)
+    if spaces is not None:
+        spaces.disable_gradio_auto_wrap()
+
+
+def gpu_decorator(task_id: str, env: dict[str, str] | None = None):
+    """`spaces.GPU(duration=...)` for this task on ZeroGPU; None elsewhere (or without `spaces`)."""
+    spaces = _spaces(env)
+    if spaces is None:
+        return None
+    spaces.disable_gradio_auto_wrap()  # we wrap model events only
     return spaces.GPU(duration=DURATION_S.get(task_id, DEFAULT_DURATION_S))
 
 

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Debian packages the app and its tests need: ffmpeg decodes audio; chromium runs the browser tests;
-# pocketsphinx-testdata has real recorded speech with reference transcripts. Idempotent.
+# Debian packages, installed only when missing (idempotent):
+#   scripts/system-packages.sh          what the app needs: packages.txt (the list a Space installs too)
+#   scripts/system-packages.sh --test   plus what the tests need: chromium for the browser tests and
+#                                       pocketsphinx-testdata, real recorded speech with transcripts
 set -euo pipefail
-packages=(ffmpeg chromium pocketsphinx-testdata)
+cd "$(dirname "$0")/.."
+mapfile -t packages < <(grep -v '^\s*#' packages.txt | grep -v '^\s*$')
+[ "${1:-}" = "--test" ] && packages+=(chromium pocketsphinx-testdata)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

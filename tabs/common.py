@@ -74,8 +74,8 @@ def user_errors(fn):
     def translate(exc: Exception) -> gr.Error:
         if isinstance(exc, gr.Error):
             return exc
-        if isinstance(exc, PlaygroundError):
-            return gr.Error(str(exc))
+        if isinstance(exc, PlaygroundError):  # expected: no traceback in the server log
+            return gr.Error(str(exc), print_exception=False)
         log.exception("unexpected error in %s", fn.__qualname__)
         return gr.Error(f"Something went wrong ({type(exc).__name__}). The app is still running: "
                         "try again, or try another input.")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ASSETS
+from tests.conftest import ASSETS
 from pipelines import forecasting
 from pipelines.errors import UserInputError
 from pipelines.series import NO_TIME

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ASSETS, ROOT
+from tests.conftest import ASSETS, ROOT
 from pipelines import series
 from pipelines.errors import UserInputError
 

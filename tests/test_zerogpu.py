@@ -140,3 +140,15 @@ def test_eager_preload_loads_each_default_and_survives_a_failure():
 def test_eager_preload_really_loads_the_default_miniature(models):
     assert zerogpu.preload(models, ["text-generation"]) == ["text-generation"]
     assert models.is_loaded("text-generation")
+
+
+def test_gradio_is_stopped_from_wrapping_every_event_before_the_app_is_built(fake_spaces, monkeypatch):
+    import app
+    from pipelines.loader import ModelManager
+
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    order = []
+    monkeypatch.setattr(fake_spaces, "disable_gradio_auto_wrap", lambda: order.append("disabled"))
+    monkeypatch.setattr(app.layout, "build", lambda *a: order.append("built"))
+    app.build_app(ModelManager(tiny_settings()), ["text-generation"])
+    assert order[:2] == ["disabled", "built"]

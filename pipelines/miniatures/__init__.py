@@ -3,13 +3,15 @@
 Each builder (`module:function`, named by a registry entry) writes a folder that `from_pretrained`
 loads with the same model, tokenizer and processor classes as the real checkpoint, randomly
 initialised and only a few layers deep. Builds are deterministic (seeded) and cached: the folder name
-carries a hash of the builder's source file, so changing a builder rebuilds its miniatures.
+carries a hash of this package's files (builders and the data files beside them), so changing any of
+them rebuilds the miniatures.
 
 Builders receive an empty folder and must fill it; they run once per cache directory.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import shutil
@@ -27,7 +29,7 @@ def build(key: str, cache_root: Path) -> Path:
     """Return the folder of miniature `key` ("module:function"), building it on first use."""
     module_name, func_name = key.split(":")
     module = importlib.import_module(f"{__name__}.{module_name}")
-    digest = hashlib.sha256(Path(module.__file__).read_bytes()).hexdigest()[:10]
+    digest = _package_digest()
     target = cache_root / f"{module_name}-{func_name}-{digest}"
     with _lock_for(str(target)):
         if target.is_dir():
@@ -46,6 +48,15 @@ def build(key: str, cache_root: Path) -> Path:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+@functools.cache
+def _package_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:10]
 
 
 def _seeded(builder, folder: Path) -> None:
