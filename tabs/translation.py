@@ -45,14 +45,15 @@ def build(models) -> None:
                 source = gr.Dropdown(names, value="English", label="From", allow_custom_value=True)
                 swap = gr.Button("⇄ Swap", scale=0, min_width=90)
                 target = gr.Dropdown(names, value="German", label="To", allow_custom_value=True)
-            text = gr.Textbox(label="Text", lines=6, placeholder="Good morning!",
-                              info="Several sentences and paragraphs are fine: each sentence is translated "
-                                   "on its own and the line breaks are kept.")
+            # No `info=` here: it would become part of the field's accessible name ("Text").
+            text = gr.Textbox(label="Text", lines=6, placeholder="Good morning!")
             run = gr.Button("Translate", variant="primary")
             output = gr.Textbox(label="Translation", lines=6, interactive=False, buttons=["copy"])
             status = status_box()
         with gr.Column(scale=2):
             route = gr.Markdown(route_markdown("English", "German"))
+            gr.Markdown("Several sentences and paragraphs are fine: each sentence is translated on its own "
+                        "(as opus-mt was trained) and the line breaks are kept.")
             # A Number rather than a Slider: a Slider refuses out-of-range API values with Gradio's own
             # message, before our check can say which setting is wrong and what to pick.
             num_beams = gr.Number(4, precision=0, label="Beams", minimum=None, maximum=None,
