@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test
+.PHONY: run test install install-test check-image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,7 @@ run: install
 
 test: install-test
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Dockerfile's pip and app commands in a clean temporary venv (no Docker engine needed; minutes).
+check-image: install-test
+	PLAYGROUND_CHECK_IMAGE=1 HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(BIN)/python -m pytest tests/test_dockerfile.py -q

@@ -43,7 +43,7 @@ def build(models) -> None:
                 # allow_custom_value: API callers may also pass codes ("de") or other spellings; the
                 # pipeline parses them and refuses unknown languages with a message listing the choices.
                 source = gr.Dropdown(names, value="English", label="From", allow_custom_value=True)
-                swap = gr.Button("⇄ Swap", scale=0, min_width=90)
+                swap = gr.Button("⇄ Swap", scale=0, min_width=90, size="sm")
                 target = gr.Dropdown(names, value="German", label="To", allow_custom_value=True)
             # No `info=` here: it would become part of the field's accessible name ("Text").
             text = gr.Textbox(label="Text", lines=6, placeholder="Good morning!")
