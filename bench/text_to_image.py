@@ -4,8 +4,8 @@ through our pipeline (pipelines/text_to_image.run, TAESD decode) vs the plain di
 
     .venv/bin/python bench/text_to_image.py [--threads 2] [--repeats 2] [--size 512]
 
-Writes bench/results/text_to_image.md. Needs about 6 GB of free RAM (float32: UNet 3.5 GB, text
-encoder 1.4 GB, VAE 0.3 GB, plus activations) and a few minutes. Speed does not depend on the weight
+Writes bench/results/text_to_image.md. Needs about 7 GB of free RAM (float32: UNet 3.5 GB, text
+encoder 1.4 GB, VAE 0.3 GB, plus activations: peak RSS 6.7 GB) and 3-4 minutes on 2 cores. Speed does not depend on the weight
 values, so the models are built from the real configs with random weights (the hub is not needed):
   UNet  SD 2.1: block_out_channels (320, 640, 1280, 1280), attention_head_dim (5, 10, 20, 20),
         cross_attention_dim 1024, use_linear_projection, sample_size 64 (865M parameters)
@@ -162,10 +162,11 @@ def main() -> None:
     for _ in range(ARGS.repeats):
         for label, fn in runs.items():
             results[label].append(timed_run(label, fn, timer))
-    write_report(results, params_m, build_s, load_before, torch.__version__, diffusers.__version__)
+    write_report(results, params_m, build_s, (load_before[0], os.getloadavg()[0]), torch.__version__,
+                 diffusers.__version__)
 
 
-def write_report(results, params_m, build_s, load_before, torch_version, diffusers_version) -> None:
+def write_report(results, params_m, build_s, load, torch_version, diffusers_version) -> None:
     stage_names = ["text encoder", "UNet", "VAE decode", "other", "CPU"]
     rows = []
     for label, runs in results.items():
@@ -181,7 +182,7 @@ def write_report(results, params_m, build_s, load_before, torch_version, diffuse
 Written by `bench/text_to_image.py` on {time.strftime('%Y-%m-%d %H:%M')}.
 
 - Machine: {machine()}; torch {torch_version}, diffusers {diffusers_version}, Python {platform.python_version()}
-- Threads: torch.set_num_threads({ARGS.threads}); load average before the run: {load_before[0]:.1f}
+- Threads: torch.set_num_threads({ARGS.threads}); load average before / after: {load[0]:.1f} / {load[1]:.1f}
   (the machine is shared: a load above {os.cpu_count()} means other work competed for the cores)
 - Models: real SD-Turbo architecture with random weights ({', '.join(f'{k} {v:.1f}M' for k, v in params_m.items())}
   parameters), float32, built in {build_s:.0f} s; peak RSS {peak_gb:.1f} GB

@@ -76,7 +76,10 @@ def duration_s(samples: np.ndarray) -> float:
 def _decode_ffmpeg(path: Path, max_seconds: float | None) -> np.ndarray:
     command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path),
                "-map", "0:a:0",  # the first audio track; a file without one fails here
-               "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le"]
+               "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le",
+               # Downmix by averaging the channels. ffmpeg's default matrix adds them at -3 dB each,
+               # which takes two full-scale channels to 1.41 and six to 1.71, outside [-1, 1].
+               "-rematrix_maxval", "1.0"]
     if max_seconds is not None:
         # Decode at most a little past the limit, so an hour-long upload costs no more than the limit.
         command += ["-t", f"{max_seconds + 1:.3f}"]

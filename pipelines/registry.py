@@ -163,7 +163,7 @@ TASKS: tuple[TaskSpec, ...] = (
             Checkpoint("stabilityai/sd-turbo", "SD-Turbo", "diffusion:sd_turbo", 1290,
                        why="Distilled Stable Diffusion 2.1: a usable image in 1-4 steps.",
                        companions=(Checkpoint("madebyollin/taesd", "TAESD", "diffusion:taesd", 2.4,
-                                              why="Tiny VAE decoder: 14x faster decoding on a CPU."),)),
+                                              why="Tiny VAE decoder: about 12x faster decoding on a CPU."),)),
         ),
         chapter="Chapter 8: Famous Transformer Models (DALL·E: images from text)",
     ),

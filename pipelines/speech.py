@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from pipelines import audio
+from pipelines import audio, registry
 from pipelines.errors import UserInputError
 from pipelines.loader import LoadRequest
 
@@ -92,15 +92,34 @@ def load(request: LoadRequest) -> Whisper:
     return Whisper(model, processor, request.placement.device, request.placement.dtype)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A request that passed every check that needs no model: options valid, audio decoded."""
+    samples: np.ndarray  # 16 kHz mono float32
+    task: str
+    language: str | None  # ISO code, or None to detect it
+    model_id: str
+
+
 def transcribe(models, audio_path, task: str = "transcribe", language: str | None = DETECT,
                model_id: str | None = None, timestamps: bool = True,
                progress: Progress | None = None) -> Transcript:
     """Transcribe (or translate to English) an audio file with a curated Whisper checkpoint."""
+    return run(models, prepare(models, audio_path, task, language, model_id), timestamps, progress)
+
+
+def prepare(models, audio_path, task: str = "transcribe", language: str | None = DETECT,
+            model_id: str | None = None) -> Prepared:
+    """Check the options and decode the audio, so that a bad request never loads a model."""
+    checkpoint = registry.task(TASK_ID).checkpoint(model_id)
     task = check_task(task)
     code = language_code(language)
-    samples = audio.decode(audio_path, models.settings.max_audio_s)
-    whisper = models.get(TASK_ID, model_id).bundle
-    return transcribe_samples(whisper, samples, task, code, timestamps, progress)
+    return Prepared(audio.decode(audio_path, models.settings.max_audio_s), task, code, checkpoint.repo_id)
+
+
+def run(models, prepared: Prepared, timestamps: bool = True, progress: Progress | None = None) -> Transcript:
+    whisper = models.get(TASK_ID, prepared.model_id).bundle
+    return transcribe_samples(whisper, prepared.samples, prepared.task, prepared.language, timestamps, progress)
 
 
 def check_task(task: str | None) -> str:
@@ -253,8 +272,9 @@ def _decode(whisper: Whisper, ids) -> str:
 def _clamped(whisper: Whisper, raw, duration: float) -> tuple[Segment, ...]:
     """Segments with their times kept inside the recording (the last window is padded with silence,
     and a model may put a timestamp there), rounded to Whisper's 20 ms timestamp resolution."""
+    last = math.floor(duration * 100) / 100  # the last 10 ms step inside the recording
     segments = []
     for start, end, ids in raw:
-        start = round(min(max(start, 0.0), duration), 2)
-        segments.append(Segment(start, round(min(max(end, start), duration), 2), _decode(whisper, ids)))
+        start = min(round(max(start, 0.0), 2), last)
+        segments.append(Segment(start, min(round(max(end, start), 2), last), _decode(whisper, ids)))
     return tuple(segments)

@@ -1,10 +1,11 @@
 """Text to image with SD-Turbo: a prompt in, a PIL image out, with per-step progress and a real Stop.
 
 SD-Turbo is Stable Diffusion 2.1 distilled (adversarial diffusion distillation) to make an image in
-1-4 denoising steps without classifier-free guidance. On a CPU the UNet step dominates, and the full
-VAE decoder costs about as much again, so by default a CPU decodes with TAESD (madebyollin/taesd, a
-tiny decoder of the same latents, about 14x faster, slightly softer); "full quality" uses the real
-AutoencoderKL. A GPU always decodes with the full VAE: it is cheap there.
+1-4 denoising steps without classifier-free guidance. On a CPU a 512x512 image costs one UNet step
+(about 11 s on 2 cores) and a full-VAE decode (about 25-29 s, more than the step itself), so by
+default a CPU decodes with TAESD (madebyollin/taesd, a tiny decoder of the same latents: about 2.5 s,
+slightly softer); "full quality" uses the real AutoencoderKL. A GPU always decodes with the full VAE:
+it is cheap there. Numbers: bench/results/text_to_image.md.
 
 A real Stop: diffusers calls `callback_on_step_end` after every denoising step; ours reports progress
 and, when the request's stop event is set, sets `pipe._interrupt`, diffusers' own interrupt flag, so

@@ -53,7 +53,7 @@ def build(models) -> None:
                              info="Same seed and settings, same image.")
             full_quality = gr.Checkbox(False, label="Full quality (slow on CPU)",
                                        info="Decode with the full Stable Diffusion VAE instead of the tiny "
-                                            "TAESD decoder: finer detail, about 10x slower decoding on a "
+                                            "TAESD decoder: finer detail, about 12x slower decoding on a "
                                             "CPU. A GPU always uses the full VAE.")
 
     listed = [[e, "", 1, 0.0] if isinstance(e, str) else e for e in examples("text_to_image")]
