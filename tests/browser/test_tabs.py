@@ -63,8 +63,7 @@ assert sorted(c.id for c in CASES) == sorted(t.id for t in TASKS), "one browser 
 
 def block(scope, label: str):
     """The innermost visible Gradio block whose label is `label` (a button's text is no label)."""
-    name = scope.locator("[data-testid=block-label], [data-testid=block-info]").filter(
-        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$"))
+    name = scope.get_by_text(label, exact=True).and_(scope.locator(":not(button, [role=button], option)"))
     return scope.locator(".block").filter(visible=True).filter(has=name).last
 
 
