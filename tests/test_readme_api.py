@@ -24,13 +24,22 @@ README_URL = re.compile(r"http://(?:127\.0\.0\.1|localhost):7860/?")
 
 
 def section(markdown: str, title: str) -> str:
-    """The text under the heading that contains `title`, up to the next heading of its level or above."""
-    match = re.search(rf"^(#+) [^\n]*{re.escape(title)}[^\n]*$", markdown, re.M)
-    if not match:
-        return ""
-    level = len(match.group(1))
-    end = re.compile(rf"^#{{1,{level}}} ", re.M).search(markdown, match.end())
-    return markdown[match.end():end.start() if end else len(markdown)]
+    """The text under the heading that contains `title`, up to the next heading of its level or above.
+    Lines inside ``` fences are never headings (a Python comment starts with "# " too)."""
+    lines = markdown.splitlines(keepends=True)
+    in_fence, level, kept = False, None, []
+    for line in lines:
+        if line.startswith("```"):
+            in_fence = not in_fence
+        heading = None if in_fence else re.match(r"(#+) ", line)
+        if level is None:
+            if heading and title in line:
+                level = len(heading.group(1))
+            continue
+        if heading and len(heading.group(1)) <= level:
+            break
+        kept.append(line)
+    return "".join(kept)
 
 
 def python_blocks(markdown: str) -> list[str]:

@@ -62,8 +62,10 @@ assert sorted(c.id for c in CASES) == sorted(t.id for t in TASKS), "one browser 
 
 
 def block(scope, label: str):
-    """The innermost visible Gradio block whose label is `label` (a button's text is no label)."""
-    name = scope.get_by_text(label, exact=True).and_(scope.locator(":not(button, [role=button], option)"))
+    """The innermost visible Gradio block whose label is `label` (not a button, nor an Examples
+    table whose column is called the same)."""
+    name = scope.get_by_text(label, exact=True).and_(
+        scope.locator(":not(button, button *, option, th, th *, td, td *)"))
     return scope.locator(".block").filter(visible=True).filter(has=name).last
 
 
