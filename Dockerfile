@@ -17,7 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # System packages the app needs (the same list a Gradio Space installs): ffmpeg decodes audio.
 COPY packages.txt /tmp/packages.txt
 RUN apt-get update \
-    && xargs -a /tmp/packages.txt apt-get install -y --no-install-recommends \
+    && grep -v '^\s*#' /tmp/packages.txt | xargs apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/* /tmp/packages.txt
 
 # Spaces run containers as uid 1000; so do we, everywhere.

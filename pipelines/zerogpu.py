@@ -111,7 +111,9 @@ def _load_first(fn, models, task_id: str):
     """Load (in this process) any curated model named in the call's arguments, then call `fn`."""
     def ensure_loaded(args, kwargs):
         spec = registry.task(task_id)
-        named = {v for v in (*args, *kwargs.values()) if isinstance(v, str)}
+        values = [*args, *kwargs.values()]
+        values += [item for v in values if isinstance(v, (list, tuple)) for item in v]  # batch=True events
+        named = {v for v in values if isinstance(v, str)}
         for ckpt in spec.checkpoints:
             if ckpt.repo_id in named or ckpt.label in named:
                 try:

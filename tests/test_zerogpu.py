@@ -128,6 +128,10 @@ def test_a_picked_model_is_loaded_in_the_main_process_before_the_gpu_call(fake_s
     assert calls == [("gpu", [("text-generation", "openai-community/gpt2")])]  # loaded first, here
     models.got.clear()
     assert list(block_fn.fn("hi", "not a model")) == ["hi!"] and models.got == []
+    batched = types.SimpleNamespace(fn=lambda images, model_ids: len(images), concurrency_id="image-classification")
+    zerogpu.wrap_events([batched], models, env=ZERO)
+    assert batched.fn(["a.png", "b.png"], ["facebook/deit-small-patch16-224"] * 2) == 2  # batch=True lists
+    assert models.got == [("image-classification", "facebook/deit-small-patch16-224")]
 
 
 def test_eager_preload_loads_each_default_and_survives_a_failure():
@@ -152,3 +156,18 @@ def test_gradio_is_stopped_from_wrapping_every_event_before_the_app_is_built(fak
     monkeypatch.setattr(app.layout, "build", lambda *a: order.append("built"))
     app.build_app(ModelManager(tiny_settings()), ["text-generation"])
     assert order[:2] == ["disabled", "built"]
+
+
+def test_on_the_whole_app_exactly_the_public_endpoints_get_a_gpu(fake_spaces, monkeypatch):
+    import app
+    from pipelines.loader import ModelManager
+    from tests.api_contract import expected_endpoints
+
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    models = ModelManager(tiny_settings())
+    demo = app.build_app(models)
+    zerogpu.wrap_events(demo.fns.values(), models, env=ZERO)
+    on_gpu = {"/" + f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
+    assert on_gpu == expected_endpoints()
+    durations = {"/" + f.api_name: f.fn.zerogpu for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
+    assert durations.get("/transcribe", 90) == 90 and durations["/generate_text"] == 30

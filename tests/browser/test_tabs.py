@@ -101,8 +101,8 @@ def read_result(page, case: TabCase) -> str:
         page.wait_for_function("el => el.innerText.trim().length > 0", arg=lines.element_handle())
         return lines.inner_text()
     selector = {"label": "[data-testid=label-output-value], .output-class", "image": "img",
-                "table": "table td", "plot": "svg, canvas, .js-plotly-plot"}[case.kind]
-    out.locator(selector).first.wait_for(state="visible")
+                "table": "[role=gridcell], table td", "plot": "svg, canvas, .js-plotly-plot"}[case.kind]
+    out.locator(selector).filter(visible=True).first.wait_for(state="visible")
     return out.inner_text()
 
 
@@ -120,10 +120,14 @@ def test_each_tab_runs_an_example_in_its_embed_view(page, playground, artifacts,
         pytest.skip(f"the {case.id} tab is not built yet")
     assert_embed_view(page, case.id)
 
-    for step in case.steps:
-        fill_step(page, step)
-    page.get_by_role("button", name=case.button, exact=True).filter(visible=True).click()
-    shown = read_result(page, case)
+    try:
+        for step in case.steps:
+            fill_step(page, step)
+        page.get_by_role("button", name=case.button, exact=True).filter(visible=True).click()
+        shown = read_result(page, case)
+    except Exception:
+        page.screenshot(path=str(artifacts / f"{case.id}-failed.png"), full_page=True)
+        raise
     assert shown.strip()
     status = page.locator(".model-status:visible")
     status.filter(has_text="Model:").first.wait_for()  # which model answered (a miniature here)
@@ -161,6 +165,11 @@ def test_embed_link_takes_theme_text_and_model_from_the_url(page, playground, ar
     assert page.evaluate("document.body.classList.contains('dark')")
     assert re.search(r"GPT-2", block(page, "Model").locator("input").input_value())
     page.screenshot(path=str(artifacts / "text-generation-dark.png"))
+    if "question-answering" in playground.task_ids:  # a text box by its label: ?question=...&context=...
+        page.goto(f"{playground.url}embed/question-answering?question=Where%3F&context=In%20Paris.")
+        context = block(page, "Context").locator("textarea")
+        page.wait_for_function("el => el.value === 'In Paris.'", arg=context.element_handle())
+        assert block(page, "Question").locator("textarea, input").first.input_value() == "Where?"
 
 
 def test_full_app_with_its_tab_bar(page, playground, artifacts):
@@ -170,3 +179,71 @@ def test_full_app_with_its_tab_bar(page, playground, artifacts):
     assert page.locator("html.pg-embed").count() == 0
     assert page.locator("footer").get_by_text("Use via API").is_visible()  # for the README's clients
     page.screenshot(path=str(artifacts / "full-app.png"))
+
+
+@pytest.fixture(scope="module")
+def course_site():
+    """A course page on another origin than the app's (another port), serving whatever iframe
+    `src` its query names. A real loopback server: Chromium refuses to frame a local address from a
+    page it cannot place on the local network (page.route pages included)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    class CoursePage(BaseHTTPRequestHandler):
+        def do_GET(self):
+            src = parse_qs(urlsplit(self.path).query).get("src", [""])[0]
+            body = (f'<!doctype html><title>Chapter 7</title><h1 style="font:16px sans-serif">Chapter 7</h1>'
+                    f'<iframe src="{src}" width="800" height="600" style="border:1px solid #ccc" '
+                    f'allow="microphone; clipboard-write"></iframe>').encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), CoursePage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/chapter-7.html"
+    server.shutdown()
+
+
+def open_course_page(page, course_site: str, src: str) -> None:
+    from urllib.parse import quote
+
+    page.set_viewport_size({"width": 900, "height": 700})
+    page.goto(f"{course_site}?src={quote(src, safe='')}")
+
+
+def test_a_course_page_on_another_site_may_frame_a_tab_by_default(page, playground, course_site, artifacts):
+    open_course_page(page, course_site, f"{playground.url}embed/translation?__theme=light")
+    frame = page.frame_locator("iframe")
+    frame.locator("#pg-tabs > .tabitem:visible").first.wait_for()
+    assert frame.locator("html.pg-embed").count() == 1
+    sizes = frame.locator("html").evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the tab is wider than its 800px frame: {sizes}"
+    page.screenshot(path=str(artifacts / "course-page.png"))
+
+
+@pytest.fixture(scope="module")
+def restricted_playground():
+    from tests.conftest import launch_app, tiny_settings
+
+    server = launch_app(tiny_settings(frame_ancestors=("https://course.example.org",)), ["text-generation"])
+    yield server
+    server.demo.close()
+
+
+def test_with_frame_ancestors_set_another_site_is_refused(page, restricted_playground, course_site):
+    refused = []
+    page.on("console", lambda msg: refused.append(msg.text) if "frame-ancestors" in msg.text else None)
+    open_course_page(page, course_site, f"{restricted_playground.url}embed/text-generation")
+    page.wait_for_function("() => document.querySelector('iframe') !== null")
+    for _ in range(100):  # the browser reports the refusal on the embedding page's console
+        if refused:
+            break
+        page.wait_for_timeout(200)
+    assert refused and "course.example.org" in refused[0]
+    assert page.frame_locator("iframe").locator("#pg-tabs").count() == 0
