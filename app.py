@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import gradio as gr
 
@@ -25,6 +26,7 @@ from pipelines.settings import Settings, build_parser
 from tabs import embedding, layout
 
 TITLE = layout.TITLE
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def build_app(models: ModelManager, task_ids: list[str] | None = None) -> gr.Blocks:
@@ -42,8 +44,10 @@ def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs):
     # Gradio 6 takes theme, css and head at launch(). server_name/port stay None so that Gradio reads
     # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself, defaulting to 127.0.0.1:7860.
     settings = settings or getattr(demo, "playground_settings", None) or Settings()
+    # allowed_paths: results may point at bundled example files (CLIP search returns gallery images),
+    # which Gradio serves only from its cache, the working directory, or a path allowed here.
     return demo.launch(theme=gr.themes.Soft(), css=layout.CSS, head=layout.HEAD,
-                       app_kwargs=embedding.app_kwargs(settings), **kwargs)
+                       app_kwargs=embedding.app_kwargs(settings), allowed_paths=[str(ASSETS)], **kwargs)
 
 
 def launch_single(task_id: str) -> None:

@@ -136,7 +136,7 @@ TASKS: tuple[TaskSpec, ...] = (
         chapter="Chapter 12: Beyond NLP (Vision Transformers)",
     ),
     TaskSpec(
-        "clip", "CLIP image-text retrieval", "pipelines.clip_retrieval", "tabs.clip_retrieval",
+        "clip", "CLIP", "pipelines.clip_retrieval", "tabs.clip_retrieval",
         (
             Checkpoint("openai/clip-vit-base-patch32", "CLIP ViT-B/32", "clip:clip_b32", 151,
                        why="Fast CLIP: good zero-shot labels and search on a CPU."),
@@ -146,7 +146,7 @@ TASKS: tuple[TaskSpec, ...] = (
         chapter="Chapter 12: Beyond NLP (Multimodal Transformers)",
     ),
     TaskSpec(
-        "speech", "Speech transcription", "pipelines.speech", "tabs.speech",
+        "speech", "Speech", "pipelines.speech", "tabs.speech",
         (
             Checkpoint("openai/whisper-base", "Whisper base", "whisper:base", 74,
                        why="Multilingual: transcribes about 100 languages and translates them to English."),
@@ -168,7 +168,7 @@ TASKS: tuple[TaskSpec, ...] = (
         chapter="Chapter 8: Famous Transformer Models (DALL·E: images from text)",
     ),
     TaskSpec(
-        "forecasting", "Time-series forecasting", "pipelines.forecasting", "tabs.forecasting",
+        "forecasting", "Forecasting", "pipelines.forecasting", "tabs.forecasting",
         (
             Checkpoint("amazon/chronos-bolt-small", "Chronos-Bolt small", "chronos:bolt_small", 48,
                        why="T5-based forecaster: quantile forecasts of any series, zero-shot."),

@@ -21,7 +21,7 @@ def build(models) -> None:
     signals = StopSignals()
     with gr.Row():
         with gr.Column(scale=3):
-            code = gr.Code(value="def add(a, b):\n    return", language="python", label="Your code",
+            editor = gr.Code(value="def add(a, b):\n    return", language="python", label="Your code",
                            interactive=True, lines=8)
             with gr.Row():
                 run = gr.Button("Complete", variant="primary")
@@ -38,11 +38,11 @@ def build(models) -> None:
             temperature = gr.Slider(0.05, 2.0, value=0.2, step=0.05, label="Temperature (sampling)")
             seed = gr.Number(0, precision=0, minimum=0, label="Seed")
 
-    gr.Examples([[c] for c in examples("code")], inputs=[code],
+    gr.Examples([[c] for c in examples("code")], inputs=[editor],
                 label="Examples (chapter 7: code completion, as in Codex and Copilot)")
 
     @user_errors
-    def complete_code(code_text, model_id=None, max_new_tokens=64, stop_sequences=None, decoding="Greedy",
+    def complete_code(code, model_id=None, max_new_tokens=64, stop_sequences=None, decoding="Greedy",
                       temperature=0.2, seed=0, request: gr.Request = None,
                       progress=gr.Progress(track_tqdm=True)):
         params = GenerationParams(max_new_tokens=int(max_new_tokens), do_sample=decoding == "Sampling",
@@ -53,13 +53,13 @@ def build(models) -> None:
         stop_event = signals.start(request)
         waiting = loading_status(models, SPEC, model_id)
         if waiting:
-            yield code_text, waiting
+            yield code, waiting
             load_model(models, SPEC, model_id, progress)
-        for part in code_completion.complete(models, code_text, model_id, params, stop_list, stop_event):
+        for part in code_completion.complete(models, code, model_id, params, stop_list, stop_event):
             note = f"{part.new_tokens} new tokens" + (" · stopped" if part.stopped else "")
-            yield code_text + part.text, describe(models.get(SPEC.id, model_id), note)
+            yield code + part.text, describe(models.get(SPEC.id, model_id), note)
 
-    gr.on([run.click], complete_code, [code, model, max_new_tokens, stops, decoding, temperature, seed],
+    gr.on([run.click], complete_code, [editor, model, max_new_tokens, stops, decoding, temperature, seed],
           [output, status], api_name="complete_code", concurrency_id=SPEC.id,
           concurrency_limit=default_concurrency(models))
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")

@@ -22,15 +22,23 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 def model_picker(spec: TaskSpec, **kwargs) -> gr.Dropdown:
-    """A dropdown of the task's curated checkpoints; its value is the repo id."""
-    return gr.Dropdown(
+    """A dropdown of the task's curated checkpoints; its value is the repo id. Its info line says what
+    the chosen model is good for (one line, not the whole list: tabs must fit a 600 px iframe)."""
+    picker = gr.Dropdown(
         choices=[(f"{c.label} ({c.repo_id})", c.repo_id) for c in spec.checkpoints],
-        value=spec.default.repo_id, label="Model",
+        value=spec.default.repo_id, label="Model", info=spec.default.why,
         # Lets API callers name a model by label too; anything not curated gets our own message.
         allow_custom_value=True,
-        info=" · ".join(f"{c.label}: {c.why}" for c in spec.checkpoints if c.why),
         **kwargs,
     )
+    if len(spec.checkpoints) > 1:
+        picker.change(lambda repo_id: gr.update(info=_why(spec, repo_id)), picker, picker, queue=False,
+                      show_progress="hidden", api_visibility="private")
+    return picker
+
+
+def _why(spec: TaskSpec, repo_id: str | None) -> str:
+    return next((c.why for c in spec.checkpoints if repo_id in (c.repo_id, c.label)), "")
 
 
 def status_box() -> gr.Markdown:

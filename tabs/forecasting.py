@@ -49,10 +49,10 @@ def build(models) -> None:
                                 label="Forecast horizon (steps)",
                                 info=f"Chronos-Bolt predicts {forecasting.NATURAL_HORIZON} steps at once; "
                                      "longer forecasts extend themselves and are less reliable.")
+            run = gr.Button("Forecast", variant="primary")  # high up: stays in view in a 600 px iframe
             context_length = gr.Slider(MIN_POINTS, forecasting.MAX_CONTEXT, value=forecasting.MAX_CONTEXT,
                                        step=1, label="Context length (most recent points used)")
             model = model_picker(SPEC)
-            run = gr.Button("Forecast", variant="primary")
         with gr.Column(scale=3):
             plot = gr.Plot(label="History and forecast", show_label=False)  # the chart has its own title
             status = status_box()

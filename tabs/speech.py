@@ -39,6 +39,8 @@ def build(models) -> None:
             # it first, and a damaged file would fail there with an unhelpful message).
             recording = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech",
                                  format=None)
+            # Right under the input: in a 600 px course iframe the button stays in view.
+            run = gr.Button("Transcribe", variant="primary")
             task_choice = gr.Radio(TASK_CHOICES, value="transcribe", label="Task",
                                    info="Whisper translates from any of its languages into English only.")
             language = gr.Dropdown(LANGUAGE_CHOICES, value=speech.DETECT, label="Spoken language",
@@ -48,7 +50,6 @@ def build(models) -> None:
             model = model_picker(SPEC)
             timestamps = gr.Checkbox(True, label="Timestamped segments",
                                      info="Recordings over 30 s always get them: they drive the windowing.")
-            run = gr.Button("Transcribe", variant="primary")
         with gr.Column(scale=3):
             text = gr.Textbox(label="Transcript", lines=6, interactive=False, buttons=["copy"])
             heard = gr.Textbox(label="Language", interactive=False)

@@ -12,7 +12,7 @@ import pytest
 import app
 from pipelines import download, zerogpu
 from pipelines.settings import Settings, build_parser
-from tests.api_contract import PUBLIC_ENDPOINTS, built_task_ids, expected_endpoints
+from tests.api_contract import FIRST_PARAMETERS, PUBLIC_ENDPOINTS
 from tests.conftest import ROOT, launch_app, tiny_settings
 
 HEAVY = ("torch", "transformers", "diffusers", "chronos", "librosa")
@@ -107,8 +107,19 @@ def test_public_api_lists_exactly_the_contract(whole_app):
     unknown = public - set(PUBLIC_ENDPOINTS)
     assert not unknown, f"public endpoints outside the contract (make them api_visibility='private' " \
                         f"or add them to tests/api_contract.py): {sorted(unknown)}"
-    assert public == expected_endpoints(), f"tabs built: {sorted(built_task_ids())}"
+    assert public == set(PUBLIC_ENDPOINTS)
     assert api["unnamed_endpoints"] == {}
+
+
+def test_endpoints_take_the_contracts_first_parameters_and_default_the_rest(whole_app):
+    from gradio_client import Client
+
+    api = Client(whole_app.url, verbose=False).view_api(print_info=False, return_format="dict")
+    for name, first in FIRST_PARAMETERS.items():
+        params = api["named_endpoints"][name]["parameters"]
+        assert tuple(p["parameter_name"] for p in params[:len(first)]) == first, name
+        later = params[len(first):]
+        assert all(p["parameter_has_default"] for p in later), f"{name}: every later parameter needs a default"
 
 
 def test_launch_defaults_to_gradio_host_and_port_and_the_parser_has_no_host_flag():

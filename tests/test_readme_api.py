@@ -3,7 +3,7 @@ launched app (tiny mode), and its front matter names the real Gradio version and
 
 Blocks run in order in one namespace, as a reader would paste them, from the repository root (so
 paths like assets/images/cat.png work), with the README's http://127.0.0.1:7860/ replaced by the test
-server's address. Until README.md has such blocks, the draft in docs/README-sections.md is used.
+server's address.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.api_contract import PUBLIC_ENDPOINTS
 from tests.conftest import ROOT
 
 SECTION = "Use from Python"
-DOCUMENTS = [ROOT / "README.md", ROOT / "docs" / "README-sections.md"]
+DOCUMENTS = [ROOT / "README.md"]
 README_URL = re.compile(r"http://(?:127\.0\.0\.1|localhost):7860/?")
 
 
@@ -91,7 +91,7 @@ def front_matter() -> dict:
             re.search(r"```yaml\n---\n(.*?)\n---\n```", text, re.S)
         if match:
             return yaml.safe_load(match.group(1))
-    pytest.fail("no Space front matter in README.md or docs/README-sections.md")
+    pytest.fail("no Space front matter at the top of README.md")
 
 
 def test_front_matter_matches_the_requirements_and_the_registry():
