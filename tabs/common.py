@@ -25,7 +25,7 @@ def model_picker(spec: TaskSpec, **kwargs) -> gr.Dropdown:
     """A dropdown of the task's curated checkpoints; its value is the repo id. Its info line says what
     the chosen model is good for (one line, not the whole list: tabs must fit a 600 px iframe)."""
     picker = gr.Dropdown(
-        choices=[(f"{c.label} ({c.repo_id})", c.repo_id) for c in spec.checkpoints],
+        choices=[(c.label, c.repo_id) for c in spec.checkpoints],  # the status line names the repo
         value=spec.default.repo_id, label="Model", info=spec.default.why,
         # Lets API callers name a model by label too; anything not curated gets our own message.
         allow_custom_value=True,

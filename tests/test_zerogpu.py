@@ -161,13 +161,13 @@ def test_gradio_is_stopped_from_wrapping_every_event_before_the_app_is_built(fak
 def test_on_the_whole_app_exactly_the_public_endpoints_get_a_gpu(fake_spaces, monkeypatch):
     import app
     from pipelines.loader import ModelManager
-    from tests.api_contract import expected_endpoints
+    from tests.api_contract import PUBLIC_ENDPOINTS
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
     models = ModelManager(tiny_settings())
     demo = app.build_app(models)
     zerogpu.wrap_events(demo.fns.values(), models, env=ZERO)
     on_gpu = {"/" + f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
-    assert on_gpu == expected_endpoints()
+    assert on_gpu == set(PUBLIC_ENDPOINTS)
     durations = {"/" + f.api_name: f.fn.zerogpu for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
     assert durations.get("/transcribe", 90) == 90 and durations["/generate_text"] == 30
