@@ -22,7 +22,8 @@ from gradio.components.plot import AltairPlotData
 from pipelines import forecasting
 from pipelines.errors import PlaygroundError
 from pipelines.registry import task
-from pipelines.series import MIN_POINTS, NO_TIME, inspect
+from pipelines.series import MIN_POINTS
+from pipelines.series_csv import NO_TIME, inspect
 from tabs.common import ASSETS, default_concurrency, describe, load_model, loading_status, model_picker, \
     status_box, user_errors
 

@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ASSETS
 from pipelines import forecasting
 from pipelines.errors import UserInputError
-from pipelines.series import NO_TIME
+from pipelines.series_csv import NO_TIME
 
 APP_TASKS = ["forecasting"]
 SERIES = ASSETS / "series"

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ASSETS, ROOT
-from pipelines import series
+from pipelines import series, series_csv
 from pipelines.errors import UserInputError
 
 SERIES = ASSETS / "series"
@@ -112,7 +112,7 @@ def test_column_choices(tmp_path):
         series.prepare(BAD / "no_numeric_column.csv", value_column="city")
     steps = series.prepare(SERIES / "monthly_airline_style.csv", time_column=series.NO_TIME)
     assert steps.freq is None and steps.times is None and steps.future_labels(3) == [1, 2, 3]
-    assert series.inspect(BAD / "semicolon.csv") == series.Columns(
+    assert series_csv.inspect(BAD / "semicolon.csv") == series_csv.Columns(
         ("Datum", "Verbrauch (kWh)", "Werktag"), "Verbrauch (kWh)", "Datum")
 
 
@@ -150,9 +150,9 @@ def test_number_formats_and_headerless_files(tmp_path):
     tsv = "when\tlevel\n" + "\n".join(f"2024-01-{d:02d}\t{d},25" for d in range(1, 13))
     s = series.prepare(_write(tmp_path, tsv, "s.tsv"))
     assert s.values[:2].tolist() == [1.25, 2.25] and s.freq == "D"  # decimal comma in a tab file
-    assert series.parse_numbers(pd.Series(["1.150", "2.300"]), ";")[0].tolist() == [1.150, 2.300]
-    assert series.parse_numbers(pd.Series(["1.150,5", "2.300"]), ";")[0].tolist() == [1150.5, 2300]
-    assert np.isnan(series.parse_numbers(pd.Series(["inf", "abc", "3"]))[0][:2]).all()
+    assert series_csv.parse_numbers(pd.Series(["1.150", "2.300"]), ";")[0].tolist() == [1.150, 2.300]
+    assert series_csv.parse_numbers(pd.Series(["1.150,5", "2.300"]), ";")[0].tolist() == [1150.5, 2300]
+    assert np.isnan(series_csv.parse_numbers(pd.Series(["inf", "abc", "3"]))[0][:2]).all()
 
 
 def test_years_as_time_column(tmp_path):
