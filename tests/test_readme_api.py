@@ -101,3 +101,13 @@ def test_front_matter_matches_the_requirements_and_the_registry():
     assert (ROOT / meta["app_file"]).is_file()
     defaults = [c.repo_id for t in TASKS for c in (t.default, *t.default.companions)]
     assert meta["models"] == list(dict.fromkeys(defaults))
+
+
+def test_the_task_table_matches_the_registry():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in TASKS:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| {spec.title} (`{spec.id}`)")), "")
+        assert row, f"README's task table has no row for {spec.id}"
+        assert f"`{spec.default.repo_id}`" in row.split("|")[2]
+        for alt in spec.checkpoints[1:]:
+            assert f"`{alt.repo_id}`" in row.split("|")[3]
