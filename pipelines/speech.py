@@ -89,9 +89,6 @@ def load(request: LoadRequest) -> Whisper:
     model = WhisperForConditionalGeneration.from_pretrained(loc.source, dtype=request.placement.dtype,
                                                             **loc.pretrained_kwargs)
     model.to(request.placement.device).eval()
-    # Every call passes max_new_tokens; the checkpoint's max_length (448) would only make generate()
-    # warn on each request that both are set. The decoder's real limit stays in model.config.
-    model.generation_config.max_length = None
     return Whisper(model, processor, request.placement.device, request.placement.dtype)
 
 
