@@ -59,6 +59,8 @@ class Columns:
 def read_table(path: str | Path) -> Table:
     """Every cell of a CSV file as text, with the delimiter sniffed."""
     path = Path(path)
+    if not path.is_file():
+        raise UserInputError("The uploaded file is gone (uploads are kept for a while only): upload it again.")
     size = path.stat().st_size
     if size == 0:
         raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
@@ -98,7 +100,10 @@ def _sniff_delimiter(text: str) -> str:
     lines = [line for line in text.splitlines()[:50] if line.strip()]
     best, best_score = ",", (0.0, 0)
     for delimiter in DELIMITERS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        except csv.Error:  # e.g. a field over csv's size limit: this delimiter does not fit
+            continue
         if counts[0] < 2:
             continue
         score = (sum(c == counts[0] for c in counts) / len(counts), counts[0])
@@ -155,6 +160,13 @@ def parse_numbers(cells: pd.Series, delimiter: str = ",") -> tuple[np.ndarray, s
     return dot, "."
 
 
+def _to_datetime(text: pd.Series, **options) -> pd.Series:
+    try:
+        return pd.to_datetime(text, errors="coerce", **options)
+    except ValueError:  # mixed UTC offsets (exports across a daylight-saving change): compare in UTC
+        return pd.to_datetime(text, errors="coerce", utc=True, **options).dt.tz_convert(None)
+
+
 def parse_times(cells: pd.Series) -> pd.Series:
     """Datetimes (NaT where unreadable): the format is guessed from the first cell, month-first and
     day-first; day-first wins only when it reads more cells (01.02.2024 stays ambiguous)."""
@@ -170,10 +182,10 @@ def parse_times(cells: pd.Series) -> pd.Series:
         formats = [pd.tseries.api.guess_datetime_format(present.iloc[0], dayfirst=d) for d in (False, True)]
         for fmt in dict.fromkeys(f for f in formats if f):
             if not candidates or candidates[-1].notna().sum() < len(present):
-                candidates.append(pd.to_datetime(text, format=fmt, errors="coerce"))
+                candidates.append(_to_datetime(text, format=fmt))
         best = max(candidates, key=lambda parsed: parsed.notna().sum()) if candidates else None
         if best is None or best.notna().sum() < len(present):  # element by element: slow, so last
-            candidates.append(pd.to_datetime(text, format="mixed", errors="coerce"))
+            candidates.append(_to_datetime(text, format="mixed"))
     best = max(candidates, key=lambda parsed: parsed.notna().sum())  # first of equals wins
     if getattr(best.dt, "tz", None) is not None:  # keep local wall-clock times, drop the offset
         best = best.dt.tz_localize(None)

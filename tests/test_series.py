@@ -167,3 +167,16 @@ def test_series_module_does_not_import_torch():
     code = "import sys, pipelines.series; print('torch' in sys.modules, 'gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_awkward_files_get_a_sentence_not_a_crash(tmp_path):
+    with pytest.raises(UserInputError, match="upload it again"):
+        series.prepare(str(tmp_path / "missing.csv"))
+    huge_cell = tmp_path / "huge_cell.csv"
+    huge_cell.write_text("value\n" + "x" * 200_000 + "\n" + "\n".join(str(i) for i in range(30)) + "\n")
+    assert len(series.prepare(str(huge_cell)).values) == 30  # the odd cell is dropped; no csv field-size error
+    dst = tmp_path / "dst.csv"
+    stamps = [f"2026-03-{d:02d}T00:00:00+0{1 if d < 20 else 2}:00" for d in range(1, 31)]
+    dst.write_text("time,value\n" + "\n".join(f"{t},{i}" for i, t in enumerate(stamps)) + "\n")
+    prepared = series.prepare(str(dst))
+    assert len(prepared.values) == 30
