@@ -1,4 +1,4 @@
-# Two commands do all set-up on a fresh machine (Debian/Ubuntu, Python 3.11):
+# Two commands do all set-up on a fresh machine (Debian 12+, Python 3.11):
 #   make run    installs the app into .venv and starts it on http://127.0.0.1:7860
 #   make test   installs what the tests need (system packages too) and runs the whole suite
 PYTHON ?= python3
@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 .PHONY: run test install install-test check-image
 
 $(BIN)/python:
+	bash scripts/system-packages.sh  # first: a fresh Debian needs python3-venv for the next line
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 

@@ -121,11 +121,6 @@ class ModelManager:
             self._make_room(0, keep=key)  # measured size may exceed the estimate
             return loaded
 
-    def unload(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            self._models.pop(key, None)
-        release_memory(self.placement)
-
     def unload_all(self) -> None:
         with self._lock:
             self._models.clear()
@@ -156,8 +151,9 @@ class ModelManager:
 
     def _estimate(self, ckpt: Checkpoint, location: Location) -> int:
         if location.kind != "hub":  # weights on disk: their size is the best estimate we have
-            return sum(p.stat().st_size for p in Path(location.source).rglob("*")
-                       if p.suffix in WEIGHT_SUFFIXES and p.is_file())
+            on_disk = sum(p.stat().st_size for p in Path(location.source).rglob("*")
+                          if p.suffix in WEIGHT_SUFFIXES and p.is_file())
+            return on_disk + sum(int(c.params_m * 1e6 * self.placement.bytes_per_param) for c in ckpt.companions)
         params = ckpt.params_m + sum(c.params_m for c in ckpt.companions)
         return int(params * 1e6 * self.placement.bytes_per_param)
 

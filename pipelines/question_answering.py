@@ -13,7 +13,7 @@ of the answer, and `pipelines.qa_spans.best_span` picks the span (or "no answer"
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,9 +52,6 @@ class Answer:
     score: float  # probability in [0, 1] of this answer (of "no answer" when has_answer is False)
     has_answer: bool
     windows: int  # how many overlapping windows the context was read in
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def load(request: LoadRequest) -> Reader:

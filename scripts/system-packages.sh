@@ -7,10 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t packages < <(grep -v '^\s*#' packages.txt | grep -v '^\s*$')
 [ "${1:-}" = "--test" ] && packages+=(chromium pocketsphinx-testdata)
+# Debian's python3 cannot make a virtual environment without python3-venv (no ensurepip).
+python3 -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null; then
+    echo "Missing Debian packages: ${missing[*]}. Install them as root, then run this again:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo="sudo"
+fi
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -10,6 +10,7 @@ import inspect
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
 
 import gradio as gr
@@ -111,7 +112,9 @@ class StopSignals:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._events: dict[str, threading.Event] = {}
+        # Weak values: a session's entry disappears once its request ends and drops its event, so
+        # the map holds only running requests, not one entry per visitor forever.
+        self._events: weakref.WeakValueDictionary[str, threading.Event] = weakref.WeakValueDictionary()
 
     def start(self, request: gr.Request | None) -> threading.Event:
         event = threading.Event()

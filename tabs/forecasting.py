@@ -34,7 +34,8 @@ EXAMPLES = [  # (file in assets/series, horizon, label)
     ("hourly_energy.csv", 48, "Hourly building load, 3 weeks: next 48 hours"),
 ]
 HISTORY, MEDIAN, BAND = "History", "Median forecast", "80% band (q10 to q90)"
-DOWNLOADS = Path(tempfile.gettempdir()) / "playground-forecasts"
+# Per user: on a shared host another user's folder of the same name would not be writable.
+DOWNLOADS = Path(tempfile.gettempdir()) / f"playground-forecasts-{os.getuid()}"
 DOWNLOAD_TTL_S = 3600  # a forecast CSV is kept an hour after it was made, long enough to click it
 
 

@@ -147,3 +147,20 @@ def test_cancelling_a_job_stops_the_model(client, app_server):
         assert len(calls) < 1000, "generation ran to the end despite the cancel"
     finally:
         del lm.model.forward
+
+
+def test_stop_signals_forget_finished_requests():
+    import gc
+    from types import SimpleNamespace
+
+    from tabs.common import StopSignals
+
+    signals = StopSignals()
+    event = signals.start(SimpleNamespace(session_hash="a"))
+    assert len(signals._events) == 1
+    del event
+    gc.collect()
+    assert len(signals._events) == 0  # no entry left per visitor once the request is over
+    running = signals.start(SimpleNamespace(session_hash="b"))
+    signals.stop(SimpleNamespace(session_hash="b"))
+    assert running.is_set()
