@@ -16,6 +16,7 @@ gallery embeds only that picture. The cache lives and dies with the loaded model
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -195,9 +196,16 @@ def _unique_files(sources) -> list[tuple[str, str]]:
         path = Path(source)
         if not path.is_file():
             raise UserInputError(f"The gallery file “{path.name}” was not found. Upload it again.")
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        seen.setdefault(digest, str(path))
+        stat = path.stat()
+        seen.setdefault(_file_digest(str(path), stat.st_size, stat.st_mtime_ns), str(path))
     return [(path, digest) for digest, path in seen.items()]
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """Content hash, read once per file version: each search re-lists the bundled pictures, and
+    re-reading them all would be I/O on every request for nothing."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _embed_images(clip: ClipBundle, pictures: list):
