@@ -23,7 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 from pipelines.images import describe_source, open_image
 from pipelines.loader import LoadRequest
 from pipelines.miniatures import ASSETS
@@ -162,9 +162,7 @@ def search_images(models, query: str, extra_images=(), include_bundled: bool = T
     query = (query or "").strip()
     if not query:
         raise UserInputError("Type what to look for, for example: a dog in a park")
-    if len(query) > models.settings.max_input_chars:
-        raise UserInputError(f"The query is {len(query):,} characters; the limit is "
-                             f"{models.settings.max_input_chars:,}. Shorten it.")
+    check_length(query, models.settings.max_input_chars, "query")
     sources = (bundled_gallery() if include_bundled else []) + [p for p in (extra_images or []) if p]
     gallery = _unique_files(sources)
     if not gallery:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Iterator
 
 from pipelines.causal_lm import GenerationParams, Partial, encode, load, stream  # noqa: F401 (load: registry)
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 
 TASK_ID = "code-completion"
 # Shown escaped in the UI ("\ndef "), so a person can see and type the newline. "```" ends the code
@@ -49,9 +49,7 @@ def complete(models, code: str, model_id: str | None = None, params: GenerationP
              stop: threading.Event | None = None) -> Iterator[Partial]:
     if not (code or "").strip():
         raise UserInputError("Type the start of some code first, for example: def add(a, b):")
-    limit = models.settings.max_input_chars
-    if len(code) > limit:
-        raise UserInputError(f"The code is {len(code):,} characters; the limit is {limit:,}. Shorten it.")
+    check_length(code, models.settings.max_input_chars, "code")
     params = replace(params, stop_sequences=tuple(stop_sequences)).checked()
     lm = models.get(TASK_ID, model_id).bundle
     # generate() stops on the token that completes a stop sequence; the text still contains it.

@@ -11,3 +11,9 @@ class UserInputError(PlaygroundError):
 
 class ModelUnavailableError(PlaygroundError):
     """A model could not be loaded (no network, failed download, not enough memory)."""
+
+
+def check_length(text: str, limit: int, what: str, advice: str = "Shorten it.") -> None:
+    """Refuse a text over the character limit (settings.max_input_chars), saying by how much and what to do."""
+    if len(text) > limit:
+        raise UserInputError(f"The {what} is {len(text):,} characters; the limit is {limit:,}. {advice}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 from pipelines.loader import LoadRequest
 from pipelines.qa_spans import best_span
 
@@ -77,11 +77,8 @@ def check_inputs(models, question: str, context: str,
     if not context.strip():
         raise UserInputError("Paste a context first: the text in which the model looks for the answer, "
                              "for example: The Eiffel Tower is in Paris.")
-    limit = models.settings.max_input_chars
     for name, text in (("question", question), ("context", context)):
-        if len(text) > limit:
-            raise UserInputError(f"The {name} is {len(text):,} characters; the limit is {limit:,}. "
-                                 "Shorten it.")
+        check_length(text, models.settings.max_input_chars, name)
     if max_answer_tokens is None or not 1 <= max_answer_tokens <= MAX_ANSWER_TOKENS_LIMIT:
         raise UserInputError(f"Max answer length must be between 1 and {MAX_ANSWER_TOKENS_LIMIT} tokens; "
                              f"got {max_answer_tokens}.")

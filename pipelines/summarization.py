@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 from pipelines.registry import task
 from pipelines.seq2seq import load  # noqa: F401 (the registry's loader for this task)
 from pipelines.seq2seq import (Output, Seq2Seq, check_beams, fit_to_window, generate, special_token_count,
@@ -81,10 +81,7 @@ def prepare(models, text: str, model_id: str | None = None, min_length=30, max_l
     text = (text or "").strip()
     if not text:
         raise UserInputError("Paste a text to summarize: a news article or a few paragraphs work best.")
-    limit = models.settings.max_input_chars
-    if len(text) > limit:
-        raise UserInputError(f"The text is {len(text):,} characters; the limit is {limit:,}. "
-                             "Shorten it or summarize it in parts.")
+    check_length(text, models.settings.max_input_chars, "text", "Shorten it or summarize it in parts.")
     min_length = whole_number("Minimum summary length (tokens)", min_length, 0, MAX_SUMMARY_TOKENS)
     max_length = whole_number("Maximum summary length (tokens)", max_length, 1, MAX_SUMMARY_TOKENS)
     if min_length > max_length:

@@ -17,7 +17,7 @@ import threading
 from typing import Iterator
 
 from pipelines.causal_lm import GenerationParams, Partial, encode, load, stream  # noqa: F401 (load: registry)
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 
 TASK_ID = "text-generation"
 
@@ -27,9 +27,7 @@ def generate(models, prompt: str, model_id: str | None = None, params: Generatio
     prompt = (prompt or "").strip()
     if not prompt:
         raise UserInputError("Type a prompt first, for example: Once upon a time,")
-    limit = models.settings.max_input_chars
-    if len(prompt) > limit:
-        raise UserInputError(f"The prompt is {len(prompt):,} characters; the limit is {limit:,}. Shorten it.")
+    check_length(prompt, models.settings.max_input_chars, "prompt")
     params = params.checked()
     lm = models.get(TASK_ID, model_id).bundle
     yield from stream(lm, encode(lm, prompt, use_chat_template), params, stop)

@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 from pipelines.loader import LoadRequest
 
 log = logging.getLogger(__name__)
@@ -175,10 +175,8 @@ def validate(models, prompt: str, params: ImageParams) -> tuple[str, ImageParams
     prompt = (prompt or "").strip()
     if not prompt:
         raise UserInputError("Type a prompt first, for example: a dog playing in a park")
-    limit = models.settings.max_input_chars
     for label, text in (("prompt", prompt), ("negative prompt", params.negative_prompt or "")):
-        if len(text) > limit:
-            raise UserInputError(f"The {label} is {len(text):,} characters; the limit is {limit:,}. Shorten it.")
+        check_length(text, models.settings.max_input_chars, label)
     return prompt, params.checked()
 
 

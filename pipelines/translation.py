@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from pipelines.errors import UserInputError
+from pipelines.errors import UserInputError, check_length
 from pipelines.registry import Checkpoint, task
 from pipelines.seq2seq import load  # noqa: F401 (the registry's loader for this task)
 from pipelines.seq2seq import check_beams, cut_to_window, generate, special_token_count, split_sentences
@@ -105,10 +105,7 @@ def prepare(models, text: str, source_language: str, target_language: str, num_b
     """Check everything before any model is loaded, so a bad request costs nothing."""
     if not (text or "").strip():
         raise UserInputError("Type or paste some text to translate, for example: Good morning!")
-    limit = models.settings.max_input_chars
-    if len(text) > limit:
-        raise UserInputError(f"The text is {len(text):,} characters; the limit is {limit:,}. "
-                             "Translate it in parts.")
+    check_length(text, models.settings.max_input_chars, "text", "Translate it in parts.")
     source = parse_language(source_language, "source")
     target = parse_language(target_language, "target")
     if source == target:

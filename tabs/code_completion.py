@@ -10,8 +10,8 @@ import gradio as gr
 from pipelines import code_completion
 from pipelines.causal_lm import GenerationParams
 from pipelines.registry import task
-from tabs.common import (StopSignals, default_concurrency, describe, examples, load_model, loading_status,
-                         model_picker, status_box, user_errors)
+from tabs.common import (StopSignals, default_concurrency, describe, examples, model_picker, status_box,
+                         user_errors, while_loading)
 
 SPEC = task("code-completion")
 ESCAPED_STOPS = [s.encode("unicode_escape").decode() for s in code_completion.DEFAULT_STOP_SEQUENCES]
@@ -51,10 +51,7 @@ def build(models) -> None:
         stop_list = code_completion.parse_stop_sequences(
             ESCAPED_STOPS if stop_sequences is None else stop_sequences)
         stop_event = signals.start(request)
-        waiting = loading_status(models, SPEC, model_id)
-        if waiting:
-            yield code, waiting
-            load_model(models, SPEC, model_id, progress)
+        yield from while_loading(models, SPEC, model_id, progress, code)
         for part in code_completion.complete(models, code, model_id, params, stop_list, stop_event):
             note = f"{part.new_tokens} new tokens" + (" · stopped" if part.stopped else "")
             yield code + part.text, describe(models.get(SPEC.id, model_id), note)

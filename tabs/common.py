@@ -62,6 +62,15 @@ def loading_status(models, spec: TaskSpec, model_id: str | None) -> str:
     return f"⏳ Loading **{ckpt.label}** (`{ckpt.repo_id}`), first use of this model…"
 
 
+def while_loading(models, spec: TaskSpec, model_id: str | None, progress, *placeholders):
+    """For generator handlers: if the model is not in memory yet, yield one update (the placeholder
+    outputs plus a "Loading …" status) and load it, showing which model in the progress bar."""
+    waiting = loading_status(models, spec, model_id)
+    if waiting:
+        yield (*placeholders, waiting)
+        load_model(models, spec, model_id, progress)
+
+
 def describe(loaded, extra: str = "") -> str:
     """Markdown status line: which model answered, from where, and a notice for miniatures."""
     where = {"hub": "the Hugging Face Hub", "cache": "the local cache",

@@ -24,8 +24,8 @@ from pipelines.errors import PlaygroundError
 from pipelines.registry import task
 from pipelines.series import MIN_POINTS
 from pipelines.series_csv import NO_TIME, inspect
-from tabs.common import ASSETS, default_concurrency, describe, load_model, loading_status, model_picker, \
-    status_box, user_errors
+from tabs.common import (ASSETS, default_concurrency, describe, model_picker, status_box, user_errors,
+                         while_loading)
 
 SPEC = task("forecasting")
 EXAMPLES = [  # (file in assets/series, horizon, label)
@@ -82,10 +82,7 @@ def build(models) -> None:
                  progress=gr.Progress()):
         history = forecasting.prepare(series, value_column, time_column, context_length)
         steps = forecasting.check_horizon(horizon)
-        waiting = loading_status(models, SPEC, model)
-        if waiting:
-            yield gr.skip(), gr.skip(), gr.skip(), waiting
-            load_model(models, SPEC, model, progress)
+        yield from while_loading(models, SPEC, model, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
         result = forecasting.forecast(models, history, steps, model)
         seconds = time.perf_counter() - started

@@ -9,8 +9,8 @@ import gradio as gr
 
 from pipelines import question_answering as qa
 from pipelines.registry import task
-from tabs.common import (default_concurrency, describe, examples, load_model, loading_status, model_picker,
-                         status_box, user_errors)
+from tabs.common import (default_concurrency, describe, examples, model_picker, status_box, user_errors,
+                         while_loading)
 
 SPEC = task("question-answering")
 NO_ANSWER_MODEL = next(c.repo_id for c in SPEC.checkpoints if "no-answer" in c.traits)
@@ -52,10 +52,7 @@ def build(models) -> None:
                         max_answer_tokens=qa.DEFAULT_MAX_ANSWER_TOKENS, progress=gr.Progress()):
         max_answer_tokens = int(max_answer_tokens) if max_answer_tokens is not None else None
         qa.check_inputs(models, question, context, max_answer_tokens)  # before any slow model load
-        waiting = loading_status(models, SPEC, model_id)
-        if waiting:
-            yield "", None, None, waiting
-            load_model(models, SPEC, model_id, progress)
+        yield from while_loading(models, SPEC, model_id, progress, "", None, None)
         result = qa.answer(models, question, context, model_id, max_answer_tokens)
         loaded = models.get(SPEC.id, model_id)
         yield (*present(result, context), describe(loaded, details(result)))

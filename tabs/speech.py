@@ -15,8 +15,8 @@ import gradio as gr
 
 from pipelines import speech
 from pipelines.registry import task
-from tabs.common import (ASSETS, default_concurrency, describe, load_model, loading_status, model_picker,
-                         status_box, user_errors)
+from tabs.common import (ASSETS, default_concurrency, describe, model_picker, status_box, user_errors,
+                         while_loading)
 
 SPEC = task("speech")
 AUDIO = ASSETS / "audio"
@@ -66,10 +66,7 @@ def build(models) -> None:
     def transcribe(audio, task="transcribe", language=speech.DETECT, model=SPEC.default.repo_id,
                    timestamps=True, progress=gr.Progress()):
         request = speech.prepare(models, audio, task, language, model)  # bad input: no model loads
-        waiting = loading_status(models, SPEC, model)
-        if waiting:
-            yield gr.skip(), gr.skip(), gr.skip(), waiting
-            load_model(models, SPEC, model, progress)
+        yield from while_loading(models, SPEC, model, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
         result = speech.run(models, request, bool(timestamps),
                             progress=lambda fraction, message: progress(fraction, desc=message))

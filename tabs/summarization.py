@@ -12,8 +12,8 @@ import gradio as gr
 from pipelines import summarization
 from pipelines.seq2seq import MAX_BEAMS
 from pipelines.registry import task
-from tabs.common import (default_concurrency, describe, examples, load_model, loading_status, model_picker,
-                         status_box, user_errors)
+from tabs.common import (default_concurrency, describe, examples, model_picker, status_box, user_errors,
+                         while_loading)
 
 SPEC = task("summarization")
 LIMIT = summarization.MAX_SUMMARY_TOKENS
@@ -52,10 +52,7 @@ def build(models) -> None:
     def summarize(text, model_id=None, min_length=30, max_length=130, num_beams=4, combine=True,
                   progress=gr.Progress(track_tqdm=True)):
         job = summarization.prepare(models, text, model_id, min_length, max_length, num_beams, combine)
-        waiting = loading_status(models, SPEC, job.model_id)
-        if waiting:
-            yield "", waiting
-            load_model(models, SPEC, job.model_id, progress)
+        yield from while_loading(models, SPEC, job.model_id, progress, "")
         started = time.perf_counter()
         result = summarization.run(models, job, on_progress=lambda done, desc: progress(done, desc=desc))
         seconds = time.perf_counter() - started

@@ -12,8 +12,8 @@ import gradio as gr
 from pipelines import text_generation
 from pipelines.causal_lm import MAX_NEW_TOKENS, GenerationParams
 from pipelines.registry import task
-from tabs.common import (StopSignals, default_concurrency, describe, examples, load_model, loading_status,
-                         model_picker, status_box, user_errors)
+from tabs.common import (StopSignals, default_concurrency, describe, examples, model_picker, status_box,
+                         user_errors, while_loading)
 
 SPEC = task("text-generation")
 GPT2 = "openai-community/gpt2"
@@ -57,10 +57,7 @@ def build(models) -> None:
             seed=int(seed if seed is not None else 0),
         )
         stop_event = signals.start(request)
-        waiting = loading_status(models, SPEC, model_id)
-        if waiting:
-            yield "", waiting
-            load_model(models, SPEC, model_id, progress)
+        yield from while_loading(models, SPEC, model_id, progress, "")
         started = time.perf_counter()
         for part in text_generation.generate(models, prompt, model_id, params, bool(use_chat_template),
                                              stop_event):

@@ -11,8 +11,8 @@ import gradio as gr
 from pipelines import text_to_image
 from pipelines.registry import task
 from pipelines.text_to_image import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIDE_MULTIPLE, ImageParams
-from tabs.common import (StopSignals, default_concurrency, describe, examples, load_model, loading_status,
-                         model_picker, status_box, user_errors)
+from tabs.common import (StopSignals, default_concurrency, describe, examples, model_picker, status_box,
+                         user_errors, while_loading)
 
 SPEC = task("text-to-image")
 # Scenes the course's chapters use as examples (a dog in a park, a cat on a sofa), so the images can
@@ -70,10 +70,7 @@ def build(models) -> None:
         )
         prompt, params = text_to_image.validate(models, prompt, params)  # before any model loads
         stop_event = signals.start(request)
-        waiting = loading_status(models, SPEC, model_id)
-        if waiting:
-            yield None, waiting
-            load_model(models, SPEC, model_id, progress)
+        yield from while_loading(models, SPEC, model_id, progress, None)
 
         progress((0, params.steps), desc="Encoding the prompt…", unit="steps")
         result = None
