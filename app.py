@@ -5,8 +5,8 @@
     python app.py --download           # fetch the default checkpoints into the HF cache, then exit
 
 Links: /?tab=<id> opens a tab; /embed/<id> (or /?tab=<id>&embed=1) shows that tab alone, for iframes
-(tabs/layout.py, tabs/embedding.py). On a ZeroGPU Space models load at start-up and run inside
-`spaces.GPU` (pipelines/zerogpu.py); elsewhere each model loads on its tab's first request.
+(ui/shell.py, ui/embedding.py). On a ZeroGPU Space models load at start-up and run inside
+`spaces.GPU` (ui/zerogpu.py); elsewhere each model loads on its tab's first request.
 
 `import app` loads no model and touches no network: `build_app()` only lays out components.
 """
@@ -19,11 +19,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from pipelines import zerogpu
-from pipelines.loader import ModelManager
-from pipelines.registry import TASKS
-from pipelines.settings import Settings, build_parser
-from tabs import embedding, layout
+from pipelines.core.loading import ModelManager
+from pipelines.core.registry import TASKS
+from pipelines.core.settings import Settings, build_parser
+from ui import embedding, zerogpu
+from ui import shell as layout
 
 TITLE = layout.TITLE
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -50,8 +50,9 @@ def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs):
                        app_kwargs=embedding.app_kwargs(settings), allowed_paths=[str(ASSETS)], **kwargs)
 
 
-def launch_single(task_id: str) -> None:
-    """Serve one tab on its own (python -m tabs.<name>), with settings from the environment."""
+def launch_single(tab_module: str) -> None:
+    """Serve one tab on its own (`python -m tabs.<name>` calls this with its module name)."""
+    task_id = next(spec.id for spec in TASKS if spec.tab == tab_module)
     launch(build_app(ModelManager(zerogpu.prepare(Settings.from_args([]))), [task_id]))
 
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     if args.download:
-        from pipelines import download
+        from pipelines.core import download
 
         return download.main()
     settings = zerogpu.prepare(Settings.from_namespace(args))

@@ -45,7 +45,7 @@ def rss_mb() -> float:
 
 def local_folders(settings, folders: dict[str, str]):
     """A resolver that finds each checkpoint in a local folder, as `auto` mode does for a cached one."""
-    from pipelines.sources import Location, SourceResolver
+    from pipelines.core.sources import Location, SourceResolver
 
     class LocalFolders(SourceResolver):
         def resolve(self, ckpt):
@@ -65,9 +65,9 @@ def timed(case, models) -> tuple[float, float, tuple]:
 def bench_checkpoint(repo_id: str, group: list, tmp: Path) -> dict:
     """Build or find the folder, load it through a ModelManager, run each case; then free everything."""
     from bench.real_size import random_folder, real_weights_folder
-    from pipelines.device import Placement
-    from pipelines.loader import ModelManager, release_memory
-    from pipelines.settings import Settings
+    from pipelines.core.device import Placement
+    from pipelines.core.loading import ModelManager, release_memory
+    from pipelines.core.settings import Settings
 
     started = time.perf_counter()
     folder = real_weights_folder(repo_id, CACHE / "realmodels")
@@ -142,7 +142,7 @@ def throughput(row: dict) -> str:
 
 
 def write_report(results: list[dict], env: dict) -> None:
-    from pipelines.registry import task
+    from pipelines.core.registry import task
 
     rows, models, slow = [], [], []
     for r in results:

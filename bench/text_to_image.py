@@ -37,8 +37,13 @@ TARGET_S = 12.0  # our default path, end to end, on the 2-core CPU of a free Spa
 def build_real_size():
     """The sd-turbo pipeline and TAESD at their real sizes, randomly initialised."""
     import torch
-    from diffusers import (AutoencoderKL, AutoencoderTiny, EulerAncestralDiscreteScheduler,
-                           StableDiffusionPipeline, UNet2DConditionModel)
+    from diffusers import (
+        AutoencoderKL,
+        AutoencoderTiny,
+        EulerAncestralDiscreteScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel
 
     from pipelines.miniatures.diffusion import SCHEDULER_CONFIG, _clip_tokenizer
@@ -129,8 +134,8 @@ def main() -> None:
     import diffusers
     import torch
 
-    from pipelines import text_to_image
-    from pipelines.text_to_image import ImageParams, TextToImage
+    from pipelines.tasks import text_to_image
+    from pipelines.tasks.text_to_image import ImageParams, TextToImage
 
     torch.set_num_threads(ARGS.threads)
     load_before = os.getloadavg()

@@ -37,8 +37,8 @@ class Case:
 def generation(task: str, repo_id: str, prompt: str, tokens: int):
     """Exactly `tokens` new tokens (min = max): a random model's end-of-text comes at random."""
     def run(models):
-        from pipelines import code_completion, text_generation
-        from pipelines.causal_lm import GenerationParams
+        from pipelines.families.causal_lm import GenerationParams
+        from pipelines.tasks import code_completion, text_generation
 
         if task == "code-completion":
             params = replace(code_completion.DEFAULT_PARAMS, max_new_tokens=tokens, min_new_tokens=tokens)
@@ -51,7 +51,7 @@ def generation(task: str, repo_id: str, prompt: str, tokens: int):
 
 
 def translate(models):
-    from pipelines import translation
+    from pipelines.tasks import translation
 
     result = translation.translate(models, TRANSLATE, "en", "de", num_beams=4)
     return result.sentences * TRANSLATION_TOKENS, "tokens"
@@ -73,8 +73,8 @@ def article(tokens: int = 600) -> tuple[str, int]:
     """The first sentences of the long example article, up to `tokens` BART (GPT-2 BPE) tokens."""
     from transformers import GPT2TokenizerFast
 
+    from pipelines.families.seq2seq import split_sentences
     from pipelines.miniatures.text_tokenizers import gpt2_files
-    from pipelines.seq2seq import split_sentences
 
     vocab, merges = gpt2_files()
     tokenizer = GPT2TokenizerFast(vocab=str(vocab), merges=str(merges))
@@ -99,7 +99,7 @@ def clip_10s(folder: Path) -> Path:
 
 
 def summarize(models, text: str):
-    from pipelines import summarization
+    from pipelines.tasks import summarization
 
     result = summarization.summarize(models, text, min_length=SUMMARY_TOKENS,
                                      max_length=SUMMARY_TOKENS, num_beams=4)
@@ -108,47 +108,47 @@ def summarize(models, text: str):
 
 
 def answer(models):
-    from pipelines import question_answering
+    from pipelines.tasks import question_answering
 
     item = next(q for q in EXAMPLES["question_answering"] if len(q["context"].split()) > 500)
     return question_answering.answer(models, item["question"], item["context"]).windows, "windows"
 
 
 def classify(models):
-    from pipelines import image_classification
+    from pipelines.tasks import image_classification
 
     image_classification.classify(models, str(ASSETS / "images" / "dog_park.jpg"))
     return 1, "image"
 
 
 def zero_shot(models):
-    from pipelines import clip_retrieval
+    from pipelines.tasks import clip_retrieval
 
     clip_retrieval.zero_shot(models, str(ASSETS / "images" / "cat.png"), "cat, dog, car")
     return 1, "image"
 
 
 def search(models):
-    from pipelines import clip_retrieval
+    from pipelines.tasks import clip_retrieval
 
     return len(clip_retrieval.search_images(models, "a dog playing in a park")), "images"
 
 
 def empty_gallery_cache(models):
-    from pipelines.clip_retrieval import ImageEmbeddingCache
+    from pipelines.tasks.clip_retrieval import ImageEmbeddingCache
 
     models.get("clip").bundle.gallery = ImageEmbeddingCache()
 
 
 def transcribe(models, path: Path):
-    from pipelines import speech
+    from pipelines.tasks import speech
 
     result = speech.transcribe(models, str(path))
     return result.duration_s, "s of audio", f"{result.language}: {result.text[:70]}"
 
 
 def forecast(models):
-    from pipelines import forecasting
+    from pipelines.tasks import forecasting
 
     result = forecasting.run(models, str(ASSETS / "series" / "monthly_airline_style.csv"), horizon=24)
     return result.horizon, "steps"

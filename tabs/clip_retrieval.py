@@ -1,7 +1,7 @@
 """CLIP tab: zero-shot labels for a picture, pictures ranked by a text, captions ranked by a picture.
 
 All three share one model picker; the gallery's image embeddings are computed once per model and kept
-(see pipelines.clip_retrieval), so a second search only embeds the query.
+(see pipelines.tasks.clip_retrieval), so a second search only embeds the query.
 
 Run on its own: python -m tabs.clip_retrieval
 """
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines import clip_retrieval as clip
-from pipelines.registry import task
-from tabs.common import (ASSETS, default_concurrency, describe, loading_status, model_picker, status_box,
-                         user_errors)
+from pipelines.core.registry import task
+from pipelines.tasks import clip_retrieval as clip
 from tabs.image_classification import image_input, uploaded_path
+from ui.widgets import ASSETS, default_concurrency, describe, loading_status, model_picker, status_box, user_errors
 
 SPEC = task("clip")
 IMAGES = ASSETS / "images"

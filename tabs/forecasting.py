@@ -19,13 +19,12 @@ from pathlib import Path
 import gradio as gr
 from gradio.components.plot import AltairPlotData
 
-from pipelines import forecasting
-from pipelines.errors import PlaygroundError
-from pipelines.registry import task
-from pipelines.series import MIN_POINTS
-from pipelines.series_csv import NO_TIME, inspect
-from tabs.common import (ASSETS, default_concurrency, describe, model_picker, status_box, user_errors,
-                         while_loading)
+from pipelines.core.errors import PlaygroundError
+from pipelines.core.registry import task
+from pipelines.readers.series import MIN_POINTS
+from pipelines.readers.series_csv import NO_TIME, inspect
+from pipelines.tasks import forecasting
+from ui.widgets import ASSETS, default_concurrency, describe, model_picker, status_box, user_errors, while_loading
 
 SPEC = task("forecasting")
 EXAMPLES = [  # (file in assets/series, horizon, label)

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines import image_classification
-from pipelines.errors import PlaygroundError
-from pipelines.image_classification import DEFAULT_TOP_K, MAX_BATCH, MAX_TOP_K
-from pipelines.registry import task
-from tabs.common import (ASSETS, default_concurrency, describe, loading_status, model_picker, status_box,
-                         user_errors)
+from pipelines.core.errors import PlaygroundError
+from pipelines.core.registry import task
+from pipelines.tasks import image_classification
+from pipelines.tasks.image_classification import DEFAULT_TOP_K, MAX_BATCH, MAX_TOP_K
+from ui.widgets import ASSETS, default_concurrency, describe, loading_status, model_picker, status_box, user_errors
 
 SPEC = task("image-classification")
 SOURCES = ["upload", "webcam", "clipboard"]
@@ -39,7 +38,7 @@ def uploaded_path(payload) -> str | None:
     Our image events run with preprocess=False: gr.Image's own preprocessing opens the file with PIL,
     so a corrupt or non-image upload would fail inside Gradio with a generic message (and, in a batch,
     fail everyone's request). Gradio still copies the upload into its cache and refuses paths that
-    were not uploaded; `pipelines.images.open_image` then explains any problem in a sentence.
+    were not uploaded; `pipelines.readers.images.open_image` then explains any problem in a sentence.
     """
     if payload is None or isinstance(payload, str):
         return payload or None

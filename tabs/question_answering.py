@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines import question_answering as qa
-from pipelines.registry import task
-from tabs.common import (default_concurrency, describe, examples, model_picker, status_box, user_errors,
-                         while_loading)
+from pipelines.core.registry import task
+from pipelines.tasks import question_answering as qa
+from ui.widgets import default_concurrency, describe, examples, model_picker, status_box, user_errors, while_loading
 
 SPEC = task("question-answering")
 NO_ANSWER_MODEL = next(c.repo_id for c in SPEC.checkpoints if "no-answer" in c.traits)

@@ -13,10 +13,9 @@ import time
 
 import gradio as gr
 
-from pipelines import speech
-from pipelines.registry import task
-from tabs.common import (ASSETS, default_concurrency, describe, model_picker, status_box, user_errors,
-                         while_loading)
+from pipelines.core.registry import task
+from pipelines.tasks import speech
+from ui.widgets import ASSETS, default_concurrency, describe, model_picker, status_box, user_errors, while_loading
 
 SPEC = task("speech")
 AUDIO = ASSETS / "audio"
@@ -35,7 +34,7 @@ EXAMPLES = [  # (file in assets/audio, task, label)
 def build(models) -> None:
     with gr.Row():
         with gr.Column(scale=2):
-            # format=None: the file reaches pipelines.audio as uploaded (Gradio would otherwise convert
+            # format=None: the file reaches pipelines.readers.audio as uploaded (Gradio would otherwise convert
             # it first, and a damaged file would fail there with an unhelpful message).
             recording = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech",
                                  format=None)

@@ -9,11 +9,10 @@ import time
 
 import gradio as gr
 
-from pipelines import summarization
-from pipelines.seq2seq import MAX_BEAMS
-from pipelines.registry import task
-from tabs.common import (default_concurrency, describe, examples, model_picker, status_box, user_errors,
-                         while_loading)
+from pipelines.core.registry import task
+from pipelines.families.seq2seq import MAX_BEAMS
+from pipelines.tasks import summarization
+from ui.widgets import default_concurrency, describe, examples, model_picker, status_box, user_errors, while_loading
 
 SPEC = task("summarization")
 LIMIT = summarization.MAX_SUMMARY_TOKENS

@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines import text_to_image
-from pipelines.registry import task
-from pipelines.text_to_image import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIDE_MULTIPLE, ImageParams
-from tabs.common import (StopSignals, default_concurrency, describe, examples, model_picker, status_box,
-                         user_errors, while_loading)
+from pipelines.core.registry import task
+from pipelines.tasks import text_to_image
+from pipelines.tasks.text_to_image import (
+    MAX_GUIDANCE,
+    MAX_SEED,
+    MAX_SIDE,
+    MAX_STEPS,
+    MIN_SIDE,
+    SIDE_MULTIPLE,
+    ImageParams,
+)
+from ui.widgets import (
+    StopSignals,
+    default_concurrency,
+    describe,
+    examples,
+    model_picker,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
 SPEC = task("text-to-image")
 # Scenes the course's chapters use as examples (a dog in a park, a cat on a sofa), so the images can

@@ -9,12 +9,11 @@ import time
 
 import gradio as gr
 
-from pipelines import translation
-from pipelines.errors import UserInputError
-from pipelines.registry import task
-from pipelines.seq2seq import MAX_BEAMS
-from tabs.common import (default_concurrency, describe, examples, load_model, loading_status, status_box,
-                         user_errors)
+from pipelines.core.errors import UserInputError
+from pipelines.core.registry import task
+from pipelines.families.seq2seq import MAX_BEAMS
+from pipelines.tasks import translation
+from ui.widgets import default_concurrency, describe, examples, load_model, loading_status, status_box, user_errors
 
 SPEC = task("translation")
 

@@ -7,7 +7,7 @@ that adds a public endpoint adds it here, and documents it in the README's "Use 
 
 from __future__ import annotations
 
-from pipelines.registry import TASKS
+from pipelines.core.registry import TASKS
 
 PUBLIC_ENDPOINTS: dict[str, str] = {
     "/generate_text": "text-generation",

@@ -22,7 +22,7 @@ CACHE = ROOT / ".cache" / "tests"
 
 
 def tiny_settings(**overrides):
-    from pipelines.settings import Settings
+    from pipelines.core.settings import Settings
 
     values = dict(model_source="tiny", cache_dir=CACHE, memory_budget_gb=8.0)
     values.update(overrides)
@@ -32,7 +32,7 @@ def tiny_settings(**overrides):
 @pytest.fixture(scope="session")
 def models():
     """A tiny-mode model manager shared by the pipeline tests."""
-    from pipelines.loader import ModelManager
+    from pipelines.core.loading import ModelManager
 
     return ModelManager(tiny_settings())
 
@@ -46,7 +46,7 @@ def free_port() -> int:
 def launch_app(settings, task_ids=None, models=None):
     """Launch the real app in this process (as `python app.py` does) and return its URL and parts."""
     from app import build_app, launch
-    from pipelines.loader import ModelManager
+    from pipelines.core.loading import ModelManager
 
     models = models or ModelManager(settings)
     demo = build_app(models, task_ids)

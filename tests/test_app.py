@@ -10,10 +10,11 @@ import sys
 import pytest
 
 import app
-from pipelines import download, zerogpu
-from pipelines.settings import Settings, build_parser
+from pipelines.core import download
+from pipelines.core.settings import Settings, build_parser
 from tests.api_contract import FIRST_PARAMETERS, PUBLIC_ENDPOINTS
 from tests.conftest import ROOT, launch_app, tiny_settings
+from ui import zerogpu
 
 HEAVY = ("torch", "transformers", "diffusers", "chronos", "librosa")
 
@@ -32,7 +33,7 @@ def test_import_app_imports_no_model_library():
 
 def test_building_every_tab_imports_no_model_library():
     # Start-up stays at gradio's import cost: torch and friends load with the first model.
-    code = ("import app\nfrom pipelines.loader import ModelManager\nfrom tests.conftest import tiny_settings\n"
+    code = ("import app\nfrom pipelines.core.loading import ModelManager\nfrom tests.conftest import tiny_settings\n"
             "app.build_app(ModelManager(tiny_settings()))")
     assert heavy_modules_after(code) == []
 

@@ -1,4 +1,4 @@
-"""pipelines.audio: any file -> 16 kHz mono float32 of the right length, and a sentence for bad audio.
+"""pipelines.readers.audio: any file -> 16 kHz mono float32 of the right length, and a sentence for bad audio.
 
 The expected durations come from soundfile's reading of the WAV originals, not from our decoder; the
 pitch check (a 440 Hz tone must still be 440 Hz) catches a wrong sample rate that a length check alone
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from pipelines import audio
-from pipelines.errors import UserInputError
+from pipelines.core.errors import UserInputError
+from pipelines.readers import audio
 from tests.conftest import ASSETS
 
 AUDIO = ASSETS / "audio"

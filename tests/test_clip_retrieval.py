@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from pipelines import clip_retrieval as clip
-from pipelines.errors import UserInputError
+from pipelines.core.errors import UserInputError
+from pipelines.tasks import clip_retrieval as clip
 from tests.conftest import ASSETS, tiny_settings
 
 APP_TASKS = ["clip"]
@@ -102,7 +102,7 @@ def test_search_bad_inputs(models, query, extra, bundled, words):
 
 
 def test_gallery_embeddings_are_computed_once_and_again_only_when_the_gallery_changes(tmp_path):
-    from pipelines.loader import ModelManager
+    from pipelines.core.loading import ModelManager
 
     models = ModelManager(tiny_settings())  # a fresh bundle: its cache starts empty
     cache = models.get(clip.TASK_ID).bundle.gallery

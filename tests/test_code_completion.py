@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines import code_completion as cc
-from pipelines.causal_lm import GenerationParams
-from pipelines.errors import UserInputError
+from pipelines.core.errors import UserInputError
+from pipelines.families.causal_lm import GenerationParams
+from pipelines.tasks import code_completion as cc
 
 APP_TASKS = ["code-completion"]
 PROMPT = "def add(a, b):\n    return"
+
+
+@pytest.fixture(scope="module")
+def cc_models(models):
+    return models.task("code-completion")
+
+
+def greedy(max_new_tokens, stops=()):
+    return GenerationParams(max_new_tokens=max_new_tokens, do_sample=False, stop_sequences=stops)
 
 
 def test_parse_stop_sequences_understands_escapes_and_drops_blanks_and_repeats():
@@ -29,22 +38,18 @@ def test_cut_at_stop(text, stops, expected):
 
 
 @pytest.mark.parametrize("model_id", [None, "HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/Qwen2.5-Coder-0.5B"])
-def test_completion_streams_and_respects_max_tokens(models, model_id):
-    parts = list(cc.complete(models, PROMPT, model_id, GenerationParams(max_new_tokens=10, do_sample=False),
-                             stop_sequences=()))
+def test_completion_streams_and_respects_max_tokens(cc_models, model_id):
+    parts = list(cc.complete(cc_models, PROMPT, model_id, greedy(10)))
     assert len(parts) > 1 and parts[-1].done
     assert 1 <= parts[-1].new_tokens <= 10
-    assert list(cc.complete(models, PROMPT, model_id, GenerationParams(max_new_tokens=10, do_sample=False),
-                            stop_sequences=()))[-1].text == parts[-1].text  # greedy: repeatable
+    assert list(cc.complete(cc_models, PROMPT, model_id, greedy(10)))[-1].text == parts[-1].text  # greedy: repeatable
 
 
-def test_completion_never_contains_a_stop_sequence(models):
+def test_completion_never_contains_a_stop_sequence(cc_models):
     """Whatever a stop sequence is (here the letter "e"), it and everything after it stay hidden."""
-    unstopped = list(cc.complete(models, PROMPT, None, GenerationParams(max_new_tokens=40, do_sample=False),
-                                 stop_sequences=()))[-1].text
+    unstopped = list(cc.complete(cc_models, PROMPT, None, greedy(40)))[-1].text
     assert "e" in unstopped, "pick another stop letter: this continuation never contains it"
-    parts = list(cc.complete(models, PROMPT, None, GenerationParams(max_new_tokens=40, do_sample=False),
-                             stop_sequences=("e",)))
+    parts = list(cc.complete(cc_models, PROMPT, None, greedy(40, ("e",))))
     assert all("e" not in p.text for p in parts)
     assert parts[-1].text == unstopped[:unstopped.index("e")]
 
@@ -52,9 +57,9 @@ def test_completion_never_contains_a_stop_sequence(models):
 @pytest.mark.parametrize("code, message", [("", "Type the start of some code"),
                                            ("   ", "Type the start of some code"),
                                            ("x" * 20_001, "limit is 20,000")])
-def test_bad_inputs(models, code, message):
+def test_bad_inputs(cc_models, code, message):
     with pytest.raises(UserInputError, match=message):
-        list(cc.complete(models, code))
+        list(cc.complete(cc_models, code))
 
 
 def test_endpoint_streams_prompt_plus_completion(client):

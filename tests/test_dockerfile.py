@@ -18,7 +18,7 @@ import venv
 import pytest
 
 import app
-from pipelines import download
+from pipelines.core import download
 from tests.conftest import ROOT
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

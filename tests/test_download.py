@@ -9,8 +9,8 @@ import huggingface_hub
 import pytest
 
 import app
-from pipelines import download
-from pipelines.registry import TASKS
+from pipelines.core import download
+from pipelines.core.registry import TASKS
 
 SD_TURBO_FILES = ["model_index.json", "sd_turbo.safetensors", "unet/config.json",
                   "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipelines.registry import TASKS
-from pipelines.settings import Settings
-from tabs.embedding import frame_ancestors_policy
-from tabs.layout import resolve_tab
+from pipelines.core.registry import TASKS
+from pipelines.core.settings import Settings
 from tests.conftest import launch_app, tiny_settings
+from ui.embedding import frame_ancestors_policy
+from ui.shell import resolve_tab
 
 APP_TASKS = ["text-generation"]
 COURSE = "https://course.example.org"

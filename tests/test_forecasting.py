@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.core.errors import UserInputError
+from pipelines.readers.series_csv import NO_TIME
+from pipelines.tasks import forecasting
 from tests.conftest import ASSETS
-from pipelines import forecasting
-from pipelines.errors import UserInputError
-from pipelines.series_csv import NO_TIME
 
 APP_TASKS = ["forecasting"]
 SERIES = ASSETS / "series"

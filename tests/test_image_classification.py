@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from pipelines import image_classification as ic
-from pipelines.errors import PlaygroundError, UserInputError
+from pipelines.core.errors import PlaygroundError, UserInputError
+from pipelines.tasks import image_classification as ic
 from tests.conftest import ASSETS
 
 APP_TASKS = ["image-classification"]

@@ -1,4 +1,4 @@
-"""pipelines.images: every awkward picture opens as a sane RGB image; broken files give a sentence."""
+"""pipelines.readers.images: every awkward picture opens as a sane RGB image; broken files give a sentence."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.errors import UserInputError
-from pipelines.images import MAX_PIXELS, WORK_SIDE, open_image, to_rgb
+from pipelines.core.errors import UserInputError
+from pipelines.readers.images import MAX_PIXELS, WORK_SIDE, open_image, to_rgb
 from tests.conftest import ASSETS
 
 IMAGES = ASSETS / "images"

@@ -10,9 +10,9 @@ import weakref
 
 import pytest
 
-from pipelines.errors import ModelUnavailableError, UserInputError
-from pipelines.loader import ModelManager
-from pipelines.sources import HubProbe, SourceResolver
+from pipelines.core.errors import ModelUnavailableError, UserInputError
+from pipelines.core.loading import ModelManager
+from pipelines.core.sources import HubProbe, SourceResolver
 from tests.conftest import tiny_settings
 
 GEN = "text-generation"
@@ -141,7 +141,7 @@ def test_auto_mode_uses_a_checkpoint_already_in_the_local_cache(monkeypatch, tmp
 
 def test_hub_probe_asks_once(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setattr("pipelines.sources.HUB_URL", "http://127.0.0.1:9")  # the discard port: refused
+    monkeypatch.setattr("pipelines.core.sources.HUB_URL", "http://127.0.0.1:9")  # the discard port: refused
     probe = HubProbe(timeout_s=2.0)
     calls = []
     real_ask = probe._ask

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipelines.qa_spans import best_span
+from pipelines.tasks.qa_spans import best_span
 
 APP_TASKS = ["question-answering"]
 TASK = "question-answering"
@@ -170,7 +170,7 @@ def token_id(tokenizer, word: str) -> int:
 
 @pytest.mark.parametrize("repo_id", [DISTILBERT, ROBERTA])
 def test_answers_are_spans_of_the_context(models, repo_id):
-    from pipelines.question_answering import answer
+    from pipelines.tasks.question_answering import answer
 
     for case in qa_examples():
         result = answer(models, case["question"], case["context"], repo_id)
@@ -188,7 +188,7 @@ def test_answers_are_spans_of_the_context(models, repo_id):
 
 @pytest.mark.parametrize("repo_id", [DISTILBERT, ROBERTA])
 def test_long_context_is_read_in_overlapping_windows(models, repo_id):
-    from pipelines.question_answering import STRIDE, answer, encode_windows
+    from pipelines.tasks.question_answering import STRIDE, answer, encode_windows
 
     case = next(c for c in qa_examples() if len(c["context"]) > 3000)
     tokenizer = models.get(TASK, repo_id).bundle.tokenizer
@@ -205,7 +205,7 @@ def test_long_context_is_read_in_overlapping_windows(models, repo_id):
 def test_offsets_map_back_into_the_original_context(models, repo_id):
     """With the real tokenizer and logits pointing at '14' ... '1931', the answer is found in the last
     window of the long context and sliced from the original text (case and accents kept)."""
-    from pipelines.question_answering import answer
+    from pipelines.tasks.question_answering import answer
 
     case = next(c for c in qa_examples() if len(c["context"]) > 3000)
     tokenizer = models.get(TASK, repo_id).bundle.tokenizer
@@ -217,7 +217,7 @@ def test_offsets_map_back_into_the_original_context(models, repo_id):
 
 
 def test_no_answer_only_from_the_squad2_model(models):
-    from pipelines.question_answering import answer
+    from pipelines.tasks.question_answering import answer
 
     squad2 = answer(with_network(models, ROBERTA, PointAt()), EIFFEL_Q, EIFFEL_C, ROBERTA)
     assert (squad2.has_answer, squad2.text, squad2.start, squad2.end) == (False, "", 0, 0)
@@ -234,8 +234,8 @@ def test_no_answer_only_from_the_squad2_model(models):
     ("why " * 80, EIFFEL_C, "keep it under 64 tokens"),
 ])
 def test_bad_input_is_refused_with_a_sentence(models, question, context, message):
-    from pipelines.errors import UserInputError
-    from pipelines.question_answering import answer
+    from pipelines.core.errors import UserInputError
+    from pipelines.tasks.question_answering import answer
 
     with pytest.raises(UserInputError, match=message):
         answer(models, question, context)
@@ -243,8 +243,8 @@ def test_bad_input_is_refused_with_a_sentence(models, question, context, message
 
 @pytest.mark.parametrize("max_answer_tokens", [0, 201, None])
 def test_max_answer_length_out_of_range_is_refused(models, max_answer_tokens):
-    from pipelines.errors import UserInputError
-    from pipelines.question_answering import answer
+    from pipelines.core.errors import UserInputError
+    from pipelines.tasks.question_answering import answer
 
     with pytest.raises(UserInputError, match="between 1 and 200 tokens"):
         answer(models, EIFFEL_Q, EIFFEL_C, max_answer_tokens=max_answer_tokens)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.registry import TASKS
+from pipelines.core.registry import TASKS
 from tests.api_contract import PUBLIC_ENDPOINTS
 from tests.conftest import ROOT
 

@@ -7,10 +7,10 @@ import ast
 
 import pytest
 
-from pipelines import code_completion, text_generation
-from pipelines.causal_lm import GenerationParams
-from pipelines.loader import ModelManager
-from pipelines.sources import Location, SourceResolver
+from pipelines.core.loading import ModelManager
+from pipelines.core.sources import Location, SourceResolver
+from pipelines.families.causal_lm import GenerationParams
+from pipelines.tasks import code_completion, text_generation
 from tests.conftest import CACHE, launch_app, tiny_settings
 
 pytestmark = pytest.mark.realmodel

@@ -1,4 +1,4 @@
-"""Reading and cleaning CSV series (pipelines/series.py): every fixture in assets/series, exact counts.
+"""Reading and cleaning CSV series (pipelines/readers/series.py): every fixture in assets/series, exact counts.
 
 Pure pandas: no model, no app. The expected numbers come from how assets/makers/series.py made the
 fixtures (which rows it blanked, which dates it removed), not from running the code under test.
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.core.errors import UserInputError
+from pipelines.readers import series, series_csv
 from tests.conftest import ASSETS, ROOT
-from pipelines import series, series_csv
-from pipelines.errors import UserInputError
 
 SERIES = ASSETS / "series"
 BAD = SERIES / "bad"
@@ -164,7 +164,7 @@ def test_years_as_time_column(tmp_path):
 
 
 def test_series_module_does_not_import_torch():
-    code = "import sys, pipelines.series; print('torch' in sys.modules, 'gradio' in sys.modules)"
+    code = "import sys, pipelines.readers.series; print('torch' in sys.modules, 'gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from pipelines import audio, speech
-from pipelines.errors import UserInputError
-from pipelines.loader import ModelManager
+from pipelines.core.errors import UserInputError
+from pipelines.core.loading import ModelManager
+from pipelines.readers import audio
+from pipelines.tasks import speech
 from tests.conftest import ASSETS, tiny_settings
 
 APP_TASKS = ["speech"]

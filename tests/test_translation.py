@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines import seq2seq, translation
-from pipelines.errors import UserInputError
+from pipelines.core.errors import UserInputError
+from pipelines.families import seq2seq
+from pipelines.tasks import translation
 
 APP_TASKS = ["translation"]
 EN_DE = "Helsinki-NLP/opus-mt-en-de"
@@ -147,7 +148,7 @@ def test_codes_and_pivot_through_the_api(client):
 
 
 def test_course_examples_are_offered():
-    from tabs.common import examples
+    from ui.widgets import examples
 
     pairs = {(e["text"], e["source"], e["target"]) for e in examples("translation")}
     assert ("Good morning!", "en", "de") in pairs

@@ -8,10 +8,10 @@ import types
 
 import pytest
 
-from pipelines import zerogpu
-from pipelines.errors import ModelUnavailableError
-from pipelines.settings import Settings
+from pipelines.core.errors import ModelUnavailableError
+from pipelines.core.settings import Settings
 from tests.conftest import tiny_settings
+from ui import zerogpu
 
 ZERO = {"SPACES_ZERO_GPU": "true"}
 APP_TASKS = ["text-generation", "code-completion"]
@@ -69,7 +69,7 @@ def fake_spaces(monkeypatch):
 def built_app(monkeypatch):
     """Two tabs built as off ZeroGPU (plain functions); each test then wraps them its way."""
     import app
-    from pipelines.loader import ModelManager
+    from pipelines.core.loading import ModelManager
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
     models = ModelManager(tiny_settings())
@@ -148,7 +148,7 @@ def test_eager_preload_really_loads_the_default_miniature(models):
 
 def test_gradio_is_stopped_from_wrapping_every_event_before_the_app_is_built(fake_spaces, monkeypatch):
     import app
-    from pipelines.loader import ModelManager
+    from pipelines.core.loading import ModelManager
 
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
     order = []
@@ -160,7 +160,7 @@ def test_gradio_is_stopped_from_wrapping_every_event_before_the_app_is_built(fak
 
 def test_on_the_whole_app_exactly_the_public_endpoints_get_a_gpu(fake_spaces, monkeypatch):
     import app
-    from pipelines.loader import ModelManager
+    from pipelines.core.loading import ModelManager
     from tests.api_contract import PUBLIC_ENDPOINTS
 
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)

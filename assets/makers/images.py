@@ -213,7 +213,7 @@ def build_bad() -> list[Path]:
     made.append(_save(house().convert("L").resize((300, 300), Image.Resampling.LANCZOS), BAD / "grayscale.png"))
     made.append(_save(red_car().convert("CMYK").resize((320, 200), Image.Resampling.LANCZOS), BAD / "cmyk.jpg"))
 
-    import numpy as np                                           # a 16-bit gradient (e.g. from a scanner)
+    import numpy as np  # a 16-bit gradient (e.g. from a scanner)
     ramp = (np.add.outer(np.arange(128), np.arange(192)) * (65535 // (127 + 191))).astype(np.uint16)
     made.append(_save(Image.fromarray(ramp), BAD / "gray16.png"))
 

@@ -50,7 +50,7 @@ def check() -> None:
     assert {t["source"] for t in data["translation"]} >= {"en", "de", "fr", "es"}
     assert any(t["text"].count("\n\n") >= 2 for t in data["translation"])  # a multi-paragraph one
 
-    from transformers import GPT2TokenizerFast   # BART/RoBERTa share GPT-2's BPE, so counts carry over
+    from transformers import GPT2TokenizerFast  # BART/RoBERTa share GPT-2's BPE, so counts carry over
     bpe = GPT2TokenizerFast.from_pretrained(str(ASSETS / "vocab/gpt2"))
     short, long = (a["text"] for a in data["summarization"])
     assert 300 <= len(short.split()) <= 600, len(short.split())

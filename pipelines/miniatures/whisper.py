@@ -76,8 +76,13 @@ def _non_speech_tokens(tokenizer) -> list[int]:
 
 
 def _build(folder: Path, size: str) -> None:
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperProcessor)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+    )
 
     tokenizer = _tokenizer()
     ids = tokenizer.convert_tokens_to_ids

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.registry import TASKS
+from pipelines.core.registry import TASKS
 from tests.conftest import ROOT, launch_app, tiny_settings
 
 ARTIFACTS = ROOT / "tests" / "artifacts"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pipelines.registry import TASKS
+from pipelines.core.registry import TASKS
 from tests.conftest import ASSETS
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,78 @@
+"""One shape for every loaded model, and the one helper that loads a transformers-style checkpoint.
+
+Every task's loader returns a `Bundle`: the model, its tokenizer or processor, the device, the model's
+family, the checkpoint, and `extras` for what a family needs beside them (a tiny VAE, a per-model
+cache). So a feature that needs "the model and its tokenizer" of any text task reads
+`bundle.model` and `bundle.tokenizer`, whatever the task.
+
+    def load(request: LoadRequest) -> Bundle:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        return load_pretrained(request, AutoModelForCausalLM, AutoTokenizer)
+
+Attention weights: transformers 5 loads with `sdpa`, which returns none. `request.attention` (or
+`Bundle.use_attention("eager")` on a model already in memory) switches the implementation instead of
+loading a second copy.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines.core.device import Placement
+from pipelines.core.registry import Checkpoint
+from pipelines.core.sources import Location
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    checkpoint: Checkpoint
+    location: Location
+    placement: Placement
+    family: str
+    companions: dict[str, Location] = field(default_factory=dict)  # repo_id -> where it is
+    attention: str | None = None  # "eager" or "sdpa"; None: the library's default
+
+
+@dataclass
+class Bundle:
+    model: Any  # a torch module, or the library's own pipeline object (diffusers, chronos)
+    processor: Any  # a tokenizer, a processor (with .tokenizer / .image_processor ...), or None
+    device: str
+    family: str  # one of pipelines.core.registry.FAMILIES
+    checkpoint: Checkpoint
+    extras: dict[str, Any] = field(default_factory=dict)  # family-specific parts that live with the model
+    _attention_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def tokenizer(self):
+        """The text tokenizer, whether `processor` is one or holds one (Whisper, CLIP)."""
+        return getattr(self.processor, "tokenizer", self.processor)
+
+    @property
+    def attention(self) -> str | None:
+        config = getattr(self.model, "config", None)
+        return getattr(config, "_attn_implementation", None)
+
+    def use_attention(self, implementation: str) -> None:
+        """Switch the attention implementation of the model in memory ("eager" returns weights)."""
+        with self._attention_lock:
+            if self.attention != implementation and hasattr(self.model, "set_attn_implementation"):
+                self.model.set_attn_implementation(implementation)
+
+
+def load_pretrained(request: LoadRequest, model_class, processor_class=None, *, processor_kwargs=None,
+                    model_kwargs=None, extras=None) -> Bundle:
+    """`from_pretrained` both parts from the request's location, in its dtype, on its device, in eval mode."""
+    loc = request.location
+    processor = None
+    if processor_class is not None:
+        processor = processor_class.from_pretrained(loc.source, **loc.pretrained_kwargs, **(processor_kwargs or {}))
+    kwargs = {"dtype": request.placement.dtype, **loc.pretrained_kwargs, **(model_kwargs or {})}
+    if request.attention:
+        kwargs["attn_implementation"] = request.attention
+    model = model_class.from_pretrained(loc.source, **kwargs)
+    model.to(request.placement.device).eval()
+    return Bundle(model, processor, request.placement.device, request.family, request.checkpoint,
+                  dict(extras or {}))

@@ -1,0 +1,164 @@
+"""Decoder-only language models, shared by text generation and code completion.
+
+`stream()` runs `model.generate` in a worker thread and yields the text as tokens arrive. A real stop:
+`generate` checks a per-request `threading.Event` after every token (a stopping criterion), so pressing
+Stop, cancelling the API job, or a client going away ends the computation, not only the display.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from dataclasses import dataclass, replace
+from typing import Iterator
+
+from pipelines.core import checks
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.errors import UserInputError
+
+MAX_NEW_TOKENS = 1024
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Decoding settings. The defaults are text generation's (a tab reads them from here)."""
+    max_new_tokens: int = 128
+    do_sample: bool = True  # False: greedy decoding, the same output every time
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 50  # 0: off
+    repetition_penalty: float = 1.1
+    seed: int = 0
+    stop_sequences: tuple[str, ...] = ()
+    min_new_tokens: int = 0  # benchmarks set min = max to time a fixed number of tokens
+
+    def checked(self) -> GenerationParams:
+        """The same settings as clean numbers, or UserInputError naming the one out of range."""
+        return replace(
+            self,
+            max_new_tokens=checks.whole_number("Max new tokens", self.max_new_tokens, 1, MAX_NEW_TOKENS),
+            temperature=checks.number("Temperature", self.temperature, 0.01, 5.0),
+            top_p=checks.number("Top-p", self.top_p, 0.01, 1.0),
+            top_k=checks.whole_number("Top-k", self.top_k, 0, 1000),
+            repetition_penalty=checks.number("Repetition penalty", self.repetition_penalty, 0.5, 3.0),
+            seed=checks.whole_number("Seed", self.seed, 0, MAX_SEED),
+            min_new_tokens=checks.whole_number("Min new tokens", self.min_new_tokens, 0, MAX_NEW_TOKENS),
+            do_sample=bool(self.do_sample),
+        )
+
+
+@dataclass(frozen=True)
+class Partial:
+    text: str  # everything generated so far (the prompt excluded)
+    new_tokens: int
+    done: bool = False
+    stopped: bool = False  # ended by a stop request rather than by length or end of text
+
+
+def load(request: LoadRequest) -> Bundle:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return load_pretrained(request, AutoModelForCausalLM, AutoTokenizer)
+
+
+def is_chat(lm: Bundle) -> bool:
+    """The checkpoint was tuned to follow instructions and has a chat template to wrap a prompt in."""
+    return "chat" in lm.checkpoint.traits and bool(getattr(lm.tokenizer, "chat_template", None))
+
+
+def encode(lm: Bundle, prompt: str, use_chat: bool) -> list[int]:
+    """Token ids for a prompt: wrapped in the chat template when asked and available."""
+    if use_chat and is_chat(lm):
+        ids = lm.tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
+                                               add_generation_prompt=True, tokenize=True)
+        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+    return lm.tokenizer(prompt)["input_ids"]
+
+
+def context_window(lm: Bundle) -> int:
+    config = lm.model.config
+    return int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 1024))
+
+
+def stream(lm: Bundle, input_ids: list[int], params: GenerationParams,
+           stop: threading.Event | None = None) -> Iterator[Partial]:
+    """Yield the growing continuation of `input_ids`; the last item has done=True."""
+    import torch
+    from transformers import StoppingCriteria
+
+    params = params.checked()
+    if not input_ids:
+        raise UserInputError("The prompt is empty after tokenization: type some text.")
+    window = context_window(lm)
+    if len(input_ids) + params.max_new_tokens > window:
+        raise UserInputError(
+            f"The prompt is {len(input_ids)} tokens; with {params.max_new_tokens} new tokens that exceeds "
+            f"this model's {window}-token window. Shorten the prompt or lower Max new tokens.")
+    stop = stop or threading.Event()
+
+    class StopOnEvent(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
+
+    streamer = _streamer_class()(lm.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
+    kwargs = dict(
+        input_ids=torch.tensor([input_ids], device=lm.device),
+        attention_mask=torch.ones(1, len(input_ids), dtype=torch.long, device=lm.device),
+        max_new_tokens=params.max_new_tokens, min_new_tokens=params.min_new_tokens,
+        do_sample=params.do_sample, repetition_penalty=params.repetition_penalty,
+        stopping_criteria=[StopOnEvent()], streamer=streamer,
+        pad_token_id=lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None
+        else lm.tokenizer.eos_token_id,
+    )
+    if params.do_sample:
+        kwargs.update(temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
+    if params.stop_sequences:
+        kwargs.update(stop_strings=list(params.stop_sequences), tokenizer=lm.tokenizer)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            torch.manual_seed(params.seed)
+            with torch.inference_mode():
+                lm.model.generate(**kwargs)
+        except BaseException as exc:  # surfaced to the caller below, never lost in the thread
+            failure.append(exc)
+            streamer.end()
+
+    worker = threading.Thread(target=run, name="generate", daemon=True)
+    worker.start()
+    text = ""
+    try:
+        for chunk in streamer:
+            text += chunk
+            yield Partial(text, streamer.new_tokens)
+    finally:
+        # Reached when generation ends, and also when the consumer stops iterating (Stop button,
+        # cancelled job, closed browser tab): either way the worker must not keep computing.
+        stopped_early = stop.is_set()
+        stop.set()
+        worker.join()
+    if failure:
+        raise failure[0]
+    yield Partial(text, streamer.new_tokens, done=True, stopped=stopped_early)
+
+
+@functools.cache
+def _streamer_class():
+    """TextIteratorStreamer that also counts new tokens (defined lazily: transformers is heavy)."""
+    from transformers import TextIteratorStreamer
+
+    class CountingStreamer(TextIteratorStreamer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.new_tokens = 0
+            self._prompt_seen = False
+
+        def put(self, value):
+            if self._prompt_seen:  # the first put is the prompt itself
+                self.new_tokens += int(value.numel())
+            self._prompt_seen = True
+            super().put(value)
+
+    return CountingStreamer

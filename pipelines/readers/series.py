@@ -1,0 +1,159 @@
+"""A time series from a CSV file someone uploads: read it, clean it, and say what was done.
+
+Pure pandas (no torch), so it is quick to test and safe to call from the UI before any model loads.
+Reading the file and choosing its columns is pipelines/readers/series_csv.py; this module turns the chosen
+columns into evenly spaced points.
+
+    from pipelines.readers import series
+    s = series.prepare("assets/series/bad/gaps.csv")      # value and time columns guessed
+    s.values, s.freq, s.notices                            # 60 floats, "D", what was filled in
+
+Rules (each one ends in a notice in the status line, or a UserInputError saying what to do):
+- Empty cells, "n/a" and text that is not a number become gaps; so do timestamps missing from an
+  otherwise regular time grid. Gaps inside the series are filled by linear interpolation (the model
+  wants evenly spaced steps); gaps at either end are dropped. More than MAX_FILLED_SHARE gaps: refused.
+- With a time column: rows are sorted by time, duplicate times averaged, and the frequency inferred
+  (pd.infer_freq) to label the forecast; without a usable frequency the forecast gets step numbers.
+- Only the most recent `context_length` points are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.core.errors import UserInputError
+from pipelines.readers.series_csv import MISSING, NO_TIME, choose_columns, parse_numbers, parse_times, read_table
+
+MIN_POINTS = 10  # fewer than this is not a series a forecaster can learn a pattern from
+MAX_FILLED_SHARE = 0.25  # beyond a quarter of invented points, the forecast would mostly echo our filling
+
+
+@dataclass(frozen=True)
+class PreparedSeries:
+    name: str  # the value column
+    values: np.ndarray  # float64, oldest first: the points the model will read
+    times: pd.DatetimeIndex | None  # their timestamps when a regular frequency was found
+    freq: str | None  # pandas frequency alias ("MS", "D", "h"), None: forecast labelled by steps
+    time_column: str | None
+    total_points: int  # points after cleaning, before keeping the most recent context_length
+    missing: int = 0  # empty or "n/a" value cells
+    non_numeric: int = 0  # value cells holding text that is not a number
+    missing_times: int = 0  # timestamps absent from the regular grid, added as gaps
+    interpolated: int = 0  # gaps filled by linear interpolation
+    dropped: int = 0  # rows dropped: gaps at either end, unreadable timestamps
+    notices: tuple[str, ...] = ()
+
+    def future_labels(self, horizon: int) -> list:
+        """Timestamps of the next `horizon` steps, or step numbers 1..horizon without a frequency."""
+        if self.freq is None or self.times is None:
+            return list(range(1, horizon + 1))
+        return list(pd.date_range(self.times[-1], periods=horizon + 1, freq=self.freq)[1:])
+
+
+def prepare(path: str | Path, value_column: str | None = None, time_column: str | None = None,
+            context_length: int = 2048) -> PreparedSeries:
+    table = read_table(path)
+    frame, notices = table.frame, list(table.notices)
+    value_column, time_column = choose_columns(table, value_column, time_column)
+    cells = frame[value_column].str.strip()
+    values, decimal = parse_numbers(cells, table.delimiter)
+    if not np.isfinite(values).any():
+        raise UserInputError(f"Column '{value_column}' holds no numbers (e.g. '{cells.iloc[0]}'). "
+                             "Choose a column of numbers as the value column.")
+    if decimal == ",":
+        notices.append("Read numbers with a decimal comma (1.150,05 = 1150.05).")
+    is_missing = cells.str.lower().isin(MISSING).to_numpy()
+    gaps = ~np.isfinite(values)
+    missing, non_numeric = int((gaps & is_missing).sum()), int((gaps & ~is_missing).sum())
+    if missing or non_numeric:
+        examples = ", ".join(sorted({repr(c) for c in cells[gaps & ~is_missing]})[:3])
+        parts = ([f"{missing} empty or marked missing"] if missing else []) + \
+                ([f"{non_numeric} not a number ({examples})"] if non_numeric else [])
+        notices.append(f"In '{value_column}', {' and '.join(parts)}: treated as gaps.")
+    counts = dict(missing=missing, non_numeric=non_numeric, missing_times=0, dropped=0)
+    series = pd.Series(values)
+    freq = None
+    if time_column:
+        series, freq = _on_time_axis(series, frame[time_column], time_column, counts, notices)
+    return _fill_and_cut(series, freq, value_column, time_column, context_length, counts, notices)
+
+def _on_time_axis(series: pd.Series, cells: pd.Series, column: str, counts: dict, notices: list):
+    times = parse_times(cells)
+    bad = times.isna().to_numpy()
+    if bad.mean() > 0.5:
+        raise UserInputError(f"Column '{column}' does not look like dates or times (e.g. '{cells.iloc[0]}'). "
+                             f"Choose another time column, or '{NO_TIME}' to number the steps.")
+    if bad.any():
+        counts["dropped"] += int(bad.sum())
+        notices.append(f"Dropped {int(bad.sum())} row(s) whose '{column}' is not a date.")
+    series = pd.Series(series.to_numpy()[~bad], index=pd.DatetimeIndex(times[~bad]))
+    if not series.index.is_monotonic_increasing:
+        series = series.sort_index(kind="stable")
+        notices.append(f"Rows were sorted by '{column}'.")
+    if series.index.has_duplicates:
+        n_dupes = int(series.index.duplicated().sum())
+        series = series.groupby(level=0).mean()
+        notices.append(f"{n_dupes} row(s) repeated a time already seen: values at the same time were averaged.")
+    freq = infer_frequency(series.index)
+    if freq is None:
+        notices.append(f"'{column}' has no regular spacing (pd.infer_freq found none), so the forecast "
+                       "is labelled with step numbers 1, 2, … instead of dates.")
+        return series.reset_index(drop=True), None
+    grid = pd.date_range(series.index[0], series.index[-1], freq=freq)
+    if len(grid) > len(series):
+        counts["missing_times"] = len(grid) - len(series)
+        notices.append(f"{counts['missing_times']} time step(s) were missing from '{column}' "
+                       f"(frequency {freq}): treated as gaps.")
+        series = series.reindex(grid)
+    return series, freq
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str | None:
+    """pd.infer_freq on the whole index; if gaps defeat it, the frequency most short runs agree on,
+    provided every timestamp lies on that frequency's grid (so the gaps can be filled)."""
+    if len(index) < 3:
+        return None
+    freq = pd.infer_freq(index)
+    if freq:
+        return freq
+    starts = np.unique(np.linspace(0, len(index) - 5, num=min(200, max(len(index) - 4, 1))).astype(int))
+    votes = pd.Series([pd.infer_freq(index[i:i + 5]) for i in starts if len(index[i:i + 5]) == 5]).dropna()
+    if votes.empty:
+        return None
+    freq = votes.mode().iloc[0]
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    return freq if index.isin(grid).all() and len(grid) <= 2 * len(index) else None
+
+
+def _fill_and_cut(series: pd.Series, freq, name, time_column, context_length, counts, notices):
+    valid = series.notna().to_numpy()
+    if not valid.any():
+        raise UserInputError(f"Column '{name}' holds no numbers.")
+    first, last = int(np.argmax(valid)), len(valid) - int(np.argmax(valid[::-1]))
+    if first or last < len(series):
+        edge = first + len(series) - last
+        counts["dropped"] += edge
+        notices.append(f"Dropped {edge} gap(s) at the start or end of the series (nothing to interpolate from).")
+        series = series.iloc[first:last]
+    interpolated = int(series.isna().sum())
+    if interpolated > MAX_FILLED_SHARE * len(series):
+        raise UserInputError(f"{interpolated} of {len(series)} points of '{name}' are missing or not numbers: "
+                             "too many to fill in. Check the value column, or clean the file.")
+    if interpolated:
+        series = series.interpolate(method="linear")
+        notices.append(f"Filled {interpolated} gap(s) by linear interpolation.")
+    if len(series) < MIN_POINTS:
+        raise UserInputError(f"The series has {len(series)} usable point(s); forecasting needs at least "
+                             f"{MIN_POINTS}. Upload a longer series.")
+    total = len(series)
+    if total > context_length:
+        series = series.iloc[-context_length:]
+        notices.append(f"Used the most recent {context_length:,} of {total:,} points (the context length).")
+    times = series.index if freq else None
+    return PreparedSeries(name, series.to_numpy(dtype="float64"), times, freq, time_column, total,
+                          counts["missing"], counts["non_numeric"], counts["missing_times"], interpolated,
+                          counts["dropped"], tuple(notices))

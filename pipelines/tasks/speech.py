@@ -1,0 +1,281 @@
+"""Speech transcription and translation to English with Whisper, for recordings of any length.
+
+    from pipelines.core.loading import ModelManager
+    from pipelines.core.settings import Settings
+    from pipelines.tasks import speech
+    models = ModelManager(Settings(model_source="tiny"))
+    result = speech.transcribe(models, "assets/audio/german.wav", task="translate", language="detect")
+    result.text, result.segments, result.language
+
+Order of work: check the options, decode the file (pipelines.readers.audio: 16 kHz mono, length limit, silence),
+load the model, detect the language on the first 30 s unless one was chosen, then decode.
+
+Audio longer than 30 s uses Whisper's own sequential long-form algorithm (`generate` on all the
+features): each 30 s window is decoded with timestamp tokens and the next window starts at the last
+complete segment, so no word is cut at a window edge. The ASR pipeline's `chunk_length_s=30` instead
+decodes overlapping chunks independently and stitches them by matching tokens; it is faster on a GPU
+in batches but no better on a 2-core CPU. Decoding is greedy without temperature fallback: the same
+input gives the same transcript. A runaway model (one that keeps ending segments after a few tenths
+of a second, as a random miniature can) is caught by a window budget and decoded in fixed windows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from pipelines.core import registry
+from pipelines.core.errors import UserInputError
+from pipelines.core.loading import LoadRequest
+from pipelines.readers import audio
+
+TASK_ID = "speech"
+TASKS = ("transcribe", "translate")
+DETECT = "detect"
+# Whisper's 20 best-covered languages (its language tokens are ordered by hours of training audio).
+# The dropdown offers these; the API also accepts any of Whisper's 99 codes or English names.
+COMMON_LANGUAGES = (
+    ("en", "English"), ("zh", "Chinese"), ("de", "German"), ("es", "Spanish"), ("ru", "Russian"),
+    ("ko", "Korean"), ("fr", "French"), ("ja", "Japanese"), ("pt", "Portuguese"), ("tr", "Turkish"),
+    ("pl", "Polish"), ("ca", "Catalan"), ("nl", "Dutch"), ("ar", "Arabic"), ("sv", "Swedish"),
+    ("it", "Italian"), ("id", "Indonesian"), ("hi", "Hindi"), ("fi", "Finnish"), ("vi", "Vietnamese"),
+)
+WINDOW_S = 30  # Whisper sees 30 s at a time (3,000 mel frames, 1,500 encoder positions)
+# openai/whisper's `sample_len`: at most half the 448-token decoder context per window. Real speech
+# needs about 150 tokens per 30 s; the cap bounds the cost of a model that never stops.
+MAX_NEW_TOKENS = 224
+# Long-form decoding may restart a window at the last finished segment; allow an average advance of
+# 7.5 s per window before switching to fixed windows (real speech advances about 25 s per window).
+WINDOWS_PER_30S = 4
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Whisper:
+    model: object
+    processor: object
+    device: str
+    dtype: object
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float  # seconds from the beginning of the recording
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    segments: tuple[Segment, ...]  # empty when timestamps were not asked for (recordings <= 30 s)
+    language: str  # ISO code of the spoken language (detected or chosen)
+    language_name: str
+    detected: bool  # True: the model detected the language; False: the user chose it
+    language_probability: float | None  # the model's probability of that language (detected only)
+    task: str
+    duration_s: float
+    windows: int  # 30 s decoding windows that were run
+
+
+def load(request: LoadRequest) -> Whisper:
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+    loc = request.location
+    processor = WhisperProcessor.from_pretrained(loc.source, **loc.pretrained_kwargs)
+    model = WhisperForConditionalGeneration.from_pretrained(loc.source, dtype=request.placement.dtype,
+                                                            **loc.pretrained_kwargs)
+    model.to(request.placement.device).eval()
+    return Whisper(model, processor, request.placement.device, request.placement.dtype)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request that passed every check that needs no model: options valid, audio decoded."""
+    samples: np.ndarray  # 16 kHz mono float32
+    task: str
+    language: str | None  # ISO code, or None to detect it
+    model_id: str
+
+
+def transcribe(models, audio_path, task: str = "transcribe", language: str | None = DETECT,
+               model_id: str | None = None, timestamps: bool = True,
+               progress: Progress | None = None) -> Transcript:
+    """Transcribe (or translate to English) an audio file with a curated Whisper checkpoint."""
+    return run(models, prepare(models, audio_path, task, language, model_id), timestamps, progress)
+
+
+def prepare(models, audio_path, task: str = "transcribe", language: str | None = DETECT,
+            model_id: str | None = None) -> Prepared:
+    """Check the options and decode the audio, so that a bad request never loads a model."""
+    checkpoint = registry.task(TASK_ID).checkpoint(model_id)
+    task = check_task(task)
+    code = language_code(language)
+    return Prepared(audio.decode(audio_path, models.settings.max_audio_s), task, code, checkpoint.repo_id)
+
+
+def run(models, prepared: Prepared, timestamps: bool = True, progress: Progress | None = None) -> Transcript:
+    whisper = models.get(TASK_ID, prepared.model_id).bundle
+    return transcribe_samples(whisper, prepared.samples, prepared.task, prepared.language, timestamps, progress)
+
+
+def check_task(task: str | None) -> str:
+    task = (task or "transcribe").strip().lower()
+    if task not in TASKS:
+        raise UserInputError(f"Unknown task {task!r}: choose transcribe (same language) or translate "
+                             "(to English).")
+    return task
+
+
+def language_code(language: str | None) -> str | None:
+    """ISO code for a language code or English name; None means detect it."""
+    key = (language or DETECT).strip().lower().strip("<|>")
+    if key in (DETECT, "auto", ""):
+        return None
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
+
+    code = key if key in LANGUAGES else TO_LANGUAGE_CODE.get(key)
+    if code is None:
+        common = ", ".join(f"{c} ({n})" for c, n in COMMON_LANGUAGES[:8])
+        raise UserInputError(f"Unknown language {language!r}. Choose Detect, or a Whisper language code or "
+                             f"English name, for example {common}.")
+    return code
+
+
+def language_name(code: str) -> str:
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    return LANGUAGES.get(code, code).title()
+
+
+def transcribe_samples(whisper: Whisper, samples: np.ndarray, task: str = "transcribe",
+                       language: str | None = None, timestamps: bool = True,
+                       progress: Progress | None = None) -> Transcript:
+    """The model part, on 16 kHz mono float32 samples (already checked by pipelines.readers.audio)."""
+    import torch
+
+    config = whisper.model.generation_config
+    multilingual = getattr(config, "is_multilingual", True)
+    if not multilingual and (task == "translate" or language not in (None, "en")):
+        raise UserInputError("This Whisper model knows English only: choose transcribe and English, "
+                             "or pick a multilingual model.")
+    duration = audio.duration_s(samples)
+    long_form = duration > WINDOW_S
+    features, attention = _features(whisper, samples)
+    probability = None
+    if language is None:
+        language, probability = detect_language(whisper, features) if multilingual else ("en", None)
+    if multilingual and f"<|{language}|>" not in config.lang_to_id:
+        raise UserInputError(f"{language_name(language)} is not one of this model's languages.")
+    options = dict(task=task, language=language) if multilingual else {}
+    options["max_new_tokens"] = MAX_NEW_TOKENS
+    with torch.inference_mode():
+        if timestamps or long_form:
+            raw, windows = _with_timestamps(whisper, samples, features, attention, options, progress)
+        else:
+            ids = whisper.model.generate(features, return_timestamps=False, **options)[0]
+            raw, windows = [(0.0, duration, ids)], 1
+    segments = _clamped(whisper, raw, duration)
+    # The text is decoded from all tokens at once (not the segment texts joined with spaces), so
+    # languages written without spaces (Chinese, Japanese) come out right.
+    text = _decode(whisper, [int(t) for _, _, ids in raw for t in ids])
+    return Transcript(text, segments if (timestamps or long_form) else (), language, language_name(language),
+                      probability is not None, probability, task, duration, windows)
+
+
+def detect_language(whisper: Whisper, features) -> tuple[str, float]:
+    """The language Whisper hears in the first 30 s, and its probability.
+
+    As `WhisperForConditionalGeneration.detect_language` does: one decoder step after
+    <|startoftranscript|>, restricted to the language tokens; the softmax over those gives the
+    probability shown to the user.
+    """
+    import torch
+
+    config = whisper.model.generation_config
+    start = torch.full((features.shape[0], 1), config.decoder_start_token_id, device=features.device)
+    with torch.inference_mode():
+        logits = whisper.model(input_features=features[..., : WINDOW_S * 100], decoder_input_ids=start,
+                               use_cache=False).logits[0, -1]
+    tokens, ids = zip(*config.lang_to_id.items())
+    probs = logits[list(ids)].float().softmax(-1)
+    best = int(probs.argmax())
+    return tokens[best].strip("<|>"), float(probs[best])
+
+
+class _Runaway(Exception):
+    """Long-form decoding needed more windows than the budget allows."""
+
+
+def _with_timestamps(whisper, samples, features, attention, options, progress):
+    """(start, end, token ids) of each segment from Whisper's sequential long-form decoding (also used
+    for short audio with timestamps), and the number of windows decoded."""
+    total = features.shape[-1]
+    budget = WINDOWS_PER_30S * math.ceil(total / (WINDOW_S * 100))
+    windows = 0
+
+    def monitor(seek_and_total) -> None:  # called by generate before each window
+        nonlocal windows
+        windows += 1
+        if windows > budget:
+            raise _Runaway
+        seek, frames = (int(v) for v in seek_and_total[0])
+        if progress is not None:
+            progress(seek / frames, f"Transcribing {seek / 100:.0f} s of {frames / 100:.0f} s")
+
+    try:
+        out = whisper.model.generate(features, attention_mask=attention, return_timestamps=True,
+                                     return_segments=True, monitor_progress=monitor, **options)
+    except _Runaway:
+        raw = _fixed_windows(whisper, samples, options, progress)
+        return raw, budget + math.ceil(samples.size / (WINDOW_S * audio.SAMPLE_RATE))
+    return [(float(s["start"]), float(s["end"]), s["tokens"]) for s in out["segments"][0]], windows
+
+
+def _fixed_windows(whisper, samples, options, progress):
+    """Decode each 30 s window once, on its own: one generate call per window, whatever the model does."""
+    raw = []
+    step = WINDOW_S * audio.SAMPLE_RATE
+    for start in range(0, samples.size, step):
+        if progress is not None:
+            progress(start / samples.size, f"Transcribing {start // audio.SAMPLE_RATE} s of "
+                                           f"{samples.size // audio.SAMPLE_RATE} s (fixed windows)")
+        features, _ = _features(whisper, samples[start: start + step])
+        out = whisper.model.generate(features, return_timestamps=True, return_segments=True,
+                                     force_unique_generate_call=True, **options)
+        offset = start / audio.SAMPLE_RATE
+        raw += [(offset + float(s["start"]), offset + float(s["end"]), s["tokens"]) for s in out["segments"][0]]
+    return raw
+
+
+def _features(whisper: Whisper, samples: np.ndarray):
+    """Log-mel features: padded with silence to 30 s for short audio (as Whisper was trained), the
+    whole recording for long audio (generate cuts it into windows itself)."""
+    extractor = whisper.processor.feature_extractor
+    if samples.size <= WINDOW_S * audio.SAMPLE_RATE:
+        inputs = extractor(samples, sampling_rate=audio.SAMPLE_RATE, return_tensors="pt")
+    else:
+        inputs = extractor(samples, sampling_rate=audio.SAMPLE_RATE, return_tensors="pt", truncation=False,
+                           padding="longest", return_attention_mask=True)
+    features = inputs.input_features.to(whisper.device, whisper.dtype)
+    attention = inputs.get("attention_mask")
+    return features, (attention.to(whisper.device) if attention is not None else None)
+
+
+def _decode(whisper: Whisper, ids) -> str:
+    return whisper.processor.tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+
+def _clamped(whisper: Whisper, raw, duration: float) -> tuple[Segment, ...]:
+    """Segments with their times kept inside the recording (the last window is padded with silence,
+    and a model may put a timestamp there), rounded to Whisper's 20 ms timestamp resolution."""
+    last = math.floor(duration * 100) / 100  # the last 10 ms step inside the recording
+    segments = []
+    for start, end, ids in raw:
+        start = min(round(max(start, 0.0), 2), last)
+        segments.append(Segment(start, min(round(max(end, start), 2), last), _decode(whisper, ids)))
+    return tuple(segments)

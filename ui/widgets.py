@@ -1,0 +1,179 @@
+"""Pieces every tab uses: the model picker, the status line, the public event, error handling, Stop.
+
+The UI side never imports torch: tabs call functions of `pipelines.tasks.<task>` and show what comes
+back. A tab receives its `TaskModels` (the model manager as its task sees it, with `.spec`).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import threading
+import weakref
+from pathlib import Path
+
+import gradio as gr
+
+from pipelines.core.errors import PlaygroundError
+
+log = logging.getLogger(__name__)
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def model_picker(models, **kwargs) -> gr.Dropdown:
+    """A dropdown of the task's curated checkpoints; its value is the repo id. Its info line says what
+    the chosen model is good for (one line, not the whole list: tabs must fit a 600 px iframe)."""
+    spec = models.spec
+    picker = gr.Dropdown(
+        choices=[(c.label, c.repo_id) for c in spec.checkpoints],  # the status line names the repo
+        value=spec.default.repo_id, label="Model", info=spec.default.why,
+        # Lets API callers name a model by label too; anything not curated gets our own message.
+        allow_custom_value=True,
+        **kwargs,
+    )
+    if len(spec.checkpoints) > 1:
+        picker.change(lambda repo_id: gr.update(info=_why(spec, repo_id)), picker, picker, queue=False,
+                      show_progress="hidden", api_visibility="private")
+    return picker
+
+
+def _why(spec, repo_id: str | None) -> str:
+    return next((c.why for c in spec.checkpoints if repo_id in (c.repo_id, c.label)), "")
+
+
+def status_box() -> gr.Markdown:
+    return gr.Markdown(label="Status", show_label=False, elem_classes=["model-status"])
+
+
+def load_model(models, model_id: str | None, progress: gr.Progress | None = None):
+    """Load (or reuse) the tab's model, showing which one in the progress bar while it loads."""
+    ckpt = models.checkpoint(model_id)
+    if progress is not None and not models.is_loaded(ckpt.repo_id):
+        progress(0, desc=f"Loading {ckpt.repo_id} (first use of this model)…")
+    return models.get(ckpt.repo_id)
+
+
+def loading_status(models, model_id: str | None) -> str:
+    """Markdown shown while a model that is not in memory yet is loaded."""
+    ckpt = models.checkpoint(model_id)
+    if models.is_loaded(ckpt.repo_id):
+        return ""
+    return f"⏳ Loading **{ckpt.label}** (`{ckpt.repo_id}`), first use of this model…"
+
+
+def while_loading(models, model_id: str | None, progress, *placeholders):
+    """For generator handlers: if the model is not in memory yet, yield one update (the placeholder
+    outputs plus a "Loading …" status) and load it, showing which model in the progress bar."""
+    waiting = loading_status(models, model_id)
+    if waiting:
+        yield (*placeholders, waiting)
+        load_model(models, model_id, progress)
+
+
+def progress_bar(progress: gr.Progress):
+    """A pipeline progress callback, (fraction, message), drawn on Gradio's progress bar."""
+    return lambda fraction, message: progress(fraction, desc=message)
+
+
+def public_event(models, triggers, fn, inputs, outputs, **kwargs):
+    """Wire a tab's public endpoint: the API name is the handler's name, which must be declared in the
+    task's registry entry (so the contract, the README and MCP all know it); its description comes
+    from there; model calls share the task's concurrency group (ZeroGPU finds them by it)."""
+    endpoint = models.spec.endpoint(fn.__name__)
+    return gr.on(triggers, fn, inputs, outputs, api_name=endpoint.name, api_description=endpoint.description,
+                 concurrency_id=models.spec.id, concurrency_limit=default_concurrency(models), **kwargs)
+
+
+def describe(loaded, extra: str = "") -> str:
+    """Markdown status line: which model answered, from where, and a notice for miniatures."""
+    where = {"hub": "the Hugging Face Hub", "cache": "the local cache",
+             "miniature": "an offline miniature"}[loaded.location.kind]
+    line = f"**Model:** {loaded.checkpoint.label} (`{loaded.checkpoint.repo_id}`) from {where}"
+    if extra:
+        line += f" · {extra}"
+    if loaded.notice:
+        line += f"\n\n⚠️ {loaded.notice}"
+    return line
+
+
+def user_errors(fn):
+    """Turn errors into a sentence in the UI (gr.Error) instead of a stack trace.
+
+    PlaygroundError messages are written for people and shown as they are. Anything else is a bug:
+    it is logged with its traceback and the person gets a short message; the app keeps serving.
+    """
+    def translate(exc: Exception) -> gr.Error:
+        if isinstance(exc, gr.Error):
+            return exc
+        if isinstance(exc, PlaygroundError):  # expected: no traceback in the server log
+            return gr.Error(str(exc), print_exception=False)
+        log.exception("unexpected error in %s", fn.__qualname__)
+        return gr.Error(f"Something went wrong ({type(exc).__name__}). The app is still running: "
+                        "try again, or try another input.")
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as exc:
+                raise translate(exc) from exc
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            raise translate(exc) from exc
+    return wrapper
+
+
+class StopSignals:
+    """One stop flag per browser session, so Stop in one tab of one user stops only their request."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        # Weak values: a session's entry disappears once its request ends and drops its event, so
+        # the map holds only running requests, not one entry per visitor forever.
+        self._events: weakref.WeakValueDictionary[str, threading.Event] = weakref.WeakValueDictionary()
+
+    def start(self, request: gr.Request | None) -> threading.Event:
+        event = threading.Event()
+        with self._lock:
+            self._events[_session(request)] = event
+        return event
+
+    def stop(self, request: gr.Request | None) -> None:
+        with self._lock:
+            event = self._events.pop(_session(request), None)
+        if event is not None:
+            event.set()
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+def default_concurrency(models) -> int:
+    """Model calls at once per tab: 1 on a CPU (2 cores already saturated by one), 2 on a GPU."""
+    if models.settings.concurrency:
+        return models.settings.concurrency
+    has_gpu = models.settings.device in ("cuda", "mps") or (
+        models.settings.device == "auto" and os.path.exists("/dev/nvidia0"))
+    return 2 if has_gpu else 1
+
+
+@functools.cache
+def _examples_file() -> dict:
+    import json
+
+    path = ASSETS / "texts" / "examples.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def examples(key: str) -> list:
+    """Example inputs of one tab from assets/texts/examples.json (written for the course's chapters)."""
+    return list(_examples_file().get(key, []))
