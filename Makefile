@@ -26,6 +26,7 @@ run: install
 	$(BIN)/python app.py $(ARGS)
 
 test: install-test
+	$(BIN)/ruff check .
 	HF_HUB_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The Dockerfile's pip and app commands in a clean temporary venv (no Docker engine needed; minutes).

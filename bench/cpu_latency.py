@@ -167,7 +167,8 @@ def write_report(results: list[dict], env: dict) -> None:
 Written by `bench/cpu_latency.py` on {time.strftime('%Y-%m-%d %H:%M')} in {env['total_s'] / 60:.1f} minutes.
 
 - Machine: {env['machine']}; torch {env['torch']}, transformers {env['transformers']}
-- Threads: torch.set_num_threads({ARGS.threads}); load average before / after: {env['load'][0]:.2f} / {env['load'][1]:.2f}
+- Threads: torch.set_num_threads({ARGS.threads});
+  load average before / after: {env['load'][0]:.2f} / {env['load'][1]:.2f}
   (`uptime` before: `{env['uptime'][0]}`; after: `{env['uptime'][1]}`; a load above {os.cpu_count()} means other
   work competed for the cores)
 - Weights: "real" = the real checkpoint rebuilt offline (tests/realmodels); "random" = the real

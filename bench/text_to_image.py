@@ -5,8 +5,9 @@ through our pipeline (pipelines/text_to_image.run, TAESD decode) vs the plain di
     .venv/bin/python bench/text_to_image.py [--threads 2] [--repeats 2] [--size 512]
 
 Writes bench/results/text_to_image.md. Needs about 7 GB of free RAM (float32: UNet 3.5 GB, text
-encoder 1.4 GB, VAE 0.3 GB, plus activations: peak RSS 6.7 GB) and 3-4 minutes on 2 cores. Speed does not depend on the weight
-values, so the models are built from the real configs with random weights (the hub is not needed):
+encoder 1.4 GB, VAE 0.3 GB, plus activations: peak RSS 6.7 GB) and 3-4 minutes on 2 cores. Speed does
+not depend on the weight values, so the models are built from the real configs with random weights
+(the hub is not needed):
   UNet  SD 2.1: block_out_channels (320, 640, 1280, 1280), attention_head_dim (5, 10, 20, 20),
         cross_attention_dim 1024, use_linear_projection, sample_size 64 (865M parameters)
   text  OpenCLIP-H text tower: hidden 1024, 23 layers, 16 heads, intermediate 4096, gelu (340M)

@@ -10,8 +10,16 @@ from dataclasses import replace
 import gradio as gr
 
 from pipelines.tasks import code_completion
-from ui.widgets import (StopSignals, describe, examples, model_picker, public_event, status_box, user_errors,
-                        while_loading)
+from ui.widgets import (
+    StopSignals,
+    describe,
+    examples,
+    model_picker,
+    public_event,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
 D = code_completion.DEFAULTS
 ESCAPED_STOPS = [s.encode("unicode_escape").decode() for s in D.stop_sequences]

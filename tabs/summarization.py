@@ -9,12 +9,20 @@ import time
 
 import gradio as gr
 
-from pipelines.core.registry import task
 from pipelines.families.seq2seq import MAX_BEAMS
 from pipelines.tasks import summarization
-from ui.widgets import default_concurrency, describe, examples, model_picker, status_box, user_errors, while_loading
+from ui.widgets import (
+    describe,
+    examples,
+    model_picker,
+    progress_bar,
+    public_event,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
-SPEC = task("summarization")
+D = summarization.DEFAULTS
 LIMIT = summarization.MAX_SUMMARY_TOKENS
 
 
@@ -27,46 +35,45 @@ def build(models) -> None:
             output = gr.Textbox(label="Summary", lines=6, interactive=False, buttons=["copy"])
             status = status_box()
         with gr.Column(scale=2):
-            model = model_picker(SPEC)
+            model = model_picker(models)
             # Numbers rather than Sliders: a Slider refuses out-of-range API values with Gradio's own
             # message, before our check can name the setting; and two linked bounds read better as fields.
             with gr.Row():
-                min_length = gr.Number(30, precision=0, label="Min summary length (tokens)",
+                min_length = gr.Number(D.min_length, precision=0, label="Min summary length (tokens)",
                                        minimum=None, maximum=None, info=f"0 to {LIMIT}")
-                max_length = gr.Number(130, precision=0, label="Max summary length (tokens)",
+                max_length = gr.Number(D.max_length, precision=0, label="Max summary length (tokens)",
                                        minimum=None, maximum=None, info=f"1 to {LIMIT}, at least the minimum")
-            num_beams = gr.Number(4, precision=0, label="Beams", minimum=None, maximum=None,
+            num_beams = gr.Number(D.num_beams, precision=0, label="Beams", minimum=None, maximum=None,
                                   info=f"1 to {MAX_BEAMS}: more beams, more fluent summaries, slower.")
             combine = gr.Checkbox(
-                True, label="Summarize the chunk summaries into one",
+                D.combine, label="Summarize the chunk summaries into one",
                 info="Only for texts longer than the model's window (DistilBART 1,024 tokens, T5 512), "
                      "which are summarized in chunks. Off: one summary paragraph per chunk.")
 
-    entries = examples("summarization")
-    gr.Examples([[e["text"], SPEC.default.repo_id] for e in entries], inputs=[text, model],
+    entries = examples(models.spec.examples)
+    gr.Examples([[e["text"], models.spec.default.repo_id] for e in entries], inputs=[text, model],
                 example_labels=[e.get("title") or e["text"][:60] for e in entries],
                 label="Examples (the second is longer than DistilBART's window: watch it being chunked)")
 
     @user_errors
-    def summarize(text, model_id=None, min_length=30, max_length=130, num_beams=4, combine=True,
-                  progress=gr.Progress(track_tqdm=True)):
-        job = summarization.prepare(models, text, model_id, min_length, max_length, num_beams, combine)
-        yield from while_loading(models, SPEC, job.model_id, progress, "")
+    def summarize(text, model_id=None, min_length=D.min_length, max_length=D.max_length, num_beams=D.num_beams,
+                  combine=D.combine, progress=gr.Progress(track_tqdm=True)):
+        checked = summarization.check(models, text, model_id, min_length, max_length, num_beams, combine)
+        yield from while_loading(models, checked.model_id, progress, "")
         started = time.perf_counter()
-        result = summarization.run(models, job, on_progress=lambda done, desc: progress(done, desc=desc))
+        result = summarization.run(models, checked, progress_bar(progress))
         seconds = time.perf_counter() - started
-        line = describe(models.get(SPEC.id, job.model_id),
+        line = describe(models.get(checked.model_id),
                         f"input {result.input_tokens:,} tokens (window {result.window:,}) · "
                         f"summary {result.summary_tokens} tokens · {seconds:.1f} s")
-        if result.notice:
-            line += f"\n\n✂️ {result.notice}"
+        line += "".join(f"\n\n✂️ {note}" for note in result.notes)
         yield result.text, line
 
-    run.click(summarize, [text, model, min_length, max_length, num_beams, combine], [output, status],
-              api_name="summarize", concurrency_id=SPEC.id, concurrency_limit=default_concurrency(models))
+    public_event(models, [run.click], summarize, [text, model, min_length, max_length, num_beams, combine],
+                 [output, status])
 
 
 if __name__ == "__main__":
     from app import launch_single
 
-    launch_single(SPEC.id)
+    launch_single(__spec__.name)

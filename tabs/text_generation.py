@@ -11,8 +11,16 @@ import gradio as gr
 
 from pipelines.families.causal_lm import MAX_NEW_TOKENS, GenerationParams
 from pipelines.tasks import text_generation
-from ui.widgets import (StopSignals, describe, examples, model_picker, public_event, status_box, user_errors,
-                        while_loading)
+from ui.widgets import (
+    StopSignals,
+    describe,
+    examples,
+    model_picker,
+    public_event,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
 D = text_generation.DEFAULTS
 GPT2 = "openai-community/gpt2"

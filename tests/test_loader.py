@@ -34,14 +34,28 @@ def test_nothing_is_loaded_until_first_use():
     assert [repo for _, repo in models.loaded_keys()] == [SMOL]
 
 
-def test_loaded_model_is_reused():
+class CountingLoads:
+    """Counts calls of the causal-LM loader the registry names (the test's hook, not the manager's)."""
+
+    def __init__(self, monkeypatch):
+        from pipelines.families import causal_lm
+
+        self.calls = []
+        real = causal_lm.load
+        monkeypatch.setattr(causal_lm, "load", lambda request: self.calls.append(request.checkpoint.repo_id)
+                            or real(request))
+
+
+def test_loaded_model_is_reused(monkeypatch):
+    loads = CountingLoads(monkeypatch)
     models = ModelManager(tiny_settings())
     first = models.get(GEN, GPT2)
     assert models.get(GEN, GPT2) is first
-    assert sum(models.load_counts.values()) == 1
+    assert loads.calls == [GPT2]
 
 
-def test_concurrent_first_calls_load_once():
+def test_concurrent_first_calls_load_once(monkeypatch):
+    loads = CountingLoads(monkeypatch)
     settings = tiny_settings()
     models = ModelManager(settings, SlowResolver(settings))
     results = []
@@ -51,7 +65,7 @@ def test_concurrent_first_calls_load_once():
     for t in threads:
         t.join()
     assert len(results) == 4 and all(r is results[0] for r in results)
-    assert list(models.load_counts.values()) == [1]
+    assert loads.calls == [GPT2]
 
 
 def test_models_shared_by_two_tasks_are_loaded_once():
@@ -149,3 +163,40 @@ def test_hub_probe_asks_once(monkeypatch):
     assert probe.reachable() is False
     assert probe.reachable() is False
     assert len(calls) == 1
+
+
+def test_every_loaded_model_has_the_one_bundle_shape_and_its_family(models):
+    from pipelines.core.bundle import Bundle
+    from pipelines.core.registry import FAMILIES, by_family
+
+    for family in ("decoder-only", "encoder-decoder"):
+        for spec, ckpt in by_family(family)[:2]:
+            bundle = models.get(spec.id, ckpt.repo_id).bundle
+            assert isinstance(bundle, Bundle) and bundle.family == family == spec.family
+            assert bundle.checkpoint == ckpt and bundle.device == "cpu"
+            assert bundle.tokenizer("Hello")["input_ids"]
+    assert {spec.family for spec, _ in by_family("speech")} == {"speech"}
+    with pytest.raises(KeyError, match="known: " + ", ".join(FAMILIES)):
+        by_family("quantum")
+
+
+def test_attention_weights_come_from_the_same_copy_switched_to_eager():
+    import torch
+
+    models = ModelManager(tiny_settings())
+    plain = models.get(GEN, GPT2)
+    ids = plain.bundle.tokenizer("The cat sat on the mat", return_tensors="pt")["input_ids"]
+    eager = models.get(GEN, GPT2, attention="eager")
+    assert eager is plain and len(models.loaded_keys()) == 1  # no second copy in memory
+    assert eager.bundle.attention == "eager"
+    with torch.inference_mode():
+        attentions = eager.bundle.model(ids, output_attentions=True).attentions
+    config = eager.bundle.model.config
+    assert len(attentions) == config.n_layer
+    assert tuple(attentions[0].shape) == (1, config.n_head, ids.shape[1], ids.shape[1])
+    assert torch.allclose(attentions[0].sum(-1), torch.ones(()), atol=1e-4)  # each row is a distribution
+
+
+def test_a_model_can_be_loaded_with_eager_attention_from_the_start():
+    models = ModelManager(tiny_settings())
+    assert models.get(GEN, SMOL, attention="eager").bundle.attention == "eager"

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from pipelines.core.registry import TASKS
+from scripts import write_readme
 from tests.api_contract import PUBLIC_ENDPOINTS
 from tests.conftest import ROOT
 
@@ -77,7 +78,8 @@ def test_readme_example_runs_against_the_app(index, app_server, namespace, monke
 
 def test_every_public_endpoint_of_the_app_is_documented(client):
     used = {name for block in BLOCKS for name in re.findall(r"api_name=['\"](/[\w-]+)['\"]", block)}
-    assert used <= set(PUBLIC_ENDPOINTS), f"examples call endpoints outside the contract: {used - set(PUBLIC_ENDPOINTS)}"
+    outside = used - set(PUBLIC_ENDPOINTS)
+    assert not outside, f"examples call endpoints outside the contract: {outside}"
     served = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert served - used == set(), f"public endpoints without a README example in {SOURCE.name}"
 
@@ -103,11 +105,19 @@ def test_front_matter_matches_the_requirements_and_the_registry():
     assert meta["models"] == list(dict.fromkeys(defaults))
 
 
-def test_the_task_table_matches_the_registry():
+def test_the_registry_derived_parts_are_current():
+    """Task table, models:, tab ids and iframe snippets are written by scripts/write_readme.py."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for spec in TASKS:
-        row = next((line for line in readme.splitlines() if line.startswith(f"| {spec.title} (`{spec.id}`)")), "")
-        assert row, f"README's task table has no row for {spec.id}"
-        assert f"`{spec.default.repo_id}`" in row.split("|")[2]
-        for alt in spec.checkpoints[1:]:
-            assert f"`{alt.repo_id}`" in row.split("|")[3]
+    assert write_readme.render(readme) == readme, "README.md is stale: run `python scripts/write_readme.py`"
+
+
+def test_the_writer_follows_a_changed_registry():
+    """The check can fail: a registry with one task more makes the current README stale."""
+    from dataclasses import replace
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    extra = replace(TASKS[0], id="made-up-task", title="Made-up task")
+    rendered = write_readme.render(readme, (*TASKS, extra))
+    assert rendered != readme
+    assert "| Made-up task (`made-up-task`) |" in rendered and "/embed/made-up-task?" in rendered
+    assert "`made-up-task`." in rendered

@@ -90,7 +90,7 @@ def test_on_zero_gpu_only_model_events_run_inside_spaces_gpu(built_app, fake_spa
     assert zerogpu.wrap_events(demo.fns.values(), models, env=ZERO) == 2
     wrapped = {f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
     assert wrapped == {"generate_text", "complete_code"}  # not Stop, not the deep-link load
-    assert fake_spaces.durations == [zerogpu.DEFAULT_DURATION_S] * 2
+    assert fake_spaces.durations == [30, 30]  # both tasks' gpu_seconds in the registry
     assert fake_spaces.auto_wrap_disabled  # gradio must not wrap the helper events itself
     for f in demo.fns.values():
         if f.api_name == "generate_text":
@@ -170,4 +170,7 @@ def test_on_the_whole_app_exactly_the_public_endpoints_get_a_gpu(fake_spaces, mo
     on_gpu = {"/" + f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
     assert on_gpu == set(PUBLIC_ENDPOINTS)
     durations = {"/" + f.api_name: f.fn.zerogpu for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
-    assert durations.get("/transcribe", 90) == 90 and durations["/generate_text"] == 30
+    from tests.api_contract import ENDPOINTS
+
+    assert durations == {e.api_name: spec.gpu_seconds for spec, e in ENDPOINTS}
+    assert durations["/transcribe"] == 90 and durations["/generate_text"] == 30

@@ -41,7 +41,9 @@ CSS = f"""
 .model-status {{ font-size: 0.9em; }}
 /* Embed view: only the tab's content, compact enough for an 800x600 iframe. */
 .{EMBED_CLASS} #pg-header, .{EMBED_CLASS} #pg-tabs > .tab-wrapper, .{EMBED_CLASS} footer {{ display: none !important; }}
-.{EMBED_CLASS} .gradio-container > .main {{ padding: 8px !important; margin: 0 !important; max-width: none !important; }}
+.{EMBED_CLASS} .gradio-container > .main {{
+  padding: 8px !important; margin: 0 !important; max-width: none !important;
+}}
 .{EMBED_CLASS} .gradio-container > .main .contain {{ padding: 0 !important; }}
 .{EMBED_CLASS} #pg-tabs {{ border: none !important; padding: 0 !important; }}
 .{EMBED_CLASS} #pg-tabs .tabitem {{ padding: 0 !important; border: none !important; }}

@@ -100,7 +100,8 @@ def check() -> None:
 
     m = pd.read_csv(SERIES / "monthly_airline_style.csv", parse_dates=["month"])
     assert list(m.columns) == ["month", "passengers"] and len(m) == 144
-    assert m["passengers"].dtype.kind == "i" and m["passengers"].iloc[-12:].mean() > 3 * m["passengers"].iloc[:12].mean()
+    assert m["passengers"].dtype.kind == "i"
+    assert m["passengers"].iloc[-12:].mean() > 3 * m["passengers"].iloc[:12].mean()
     assert pd.infer_freq(m["month"]) == "MS"
     t = pd.read_csv(SERIES / "daily_temperature.csv", parse_dates=["date"])
     assert list(t.columns) == ["date", "temperature"] and len(t) == 731 and pd.infer_freq(t["date"]) == "D"

@@ -8,13 +8,14 @@ batches. Both tasks use this module's `load`, so they would share a copy of a mo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Iterable, NamedTuple
 
-from pipelines.core.errors import UserInputError
-from pipelines.core.loading import LoadRequest
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.checks import Progress, no_progress
 
 MAX_BEAMS = 8
+# Said after the range when a beam count is refused (pipelines.core.checks.whole_number's `hint`).
+BEAMS_HINT = "Use 1 for the fastest (greedy) output, 4 for the usual quality."
 BATCH_SIZE = 8  # segments per generate call: big enough to use both cores, small enough to report progress
 
 # Words whose trailing period does not end a sentence (English, German, French, Spanish).
@@ -26,60 +27,31 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"'»”’)\]]*\s+")
 _OPENERS = "\"'«“‘([¿¡"
 
 
-@dataclass
-class Seq2Seq:
-    model: object
-    tokenizer: object
-    device: str
-    window: int  # the longest input, in tokens with the special ones, the encoder was trained on
-    model_type: str  # "marian", "bart", "t5", ...
-
-
-def load(request: LoadRequest) -> Seq2Seq:
+def load(request: LoadRequest) -> Bundle:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    loc = request.location
-    tokenizer = AutoTokenizer.from_pretrained(loc.source, **loc.pretrained_kwargs)
-    model = AutoModelForSeq2SeqLM.from_pretrained(loc.source, dtype=request.placement.dtype,
-                                                  **loc.pretrained_kwargs)
-    model.to(request.placement.device).eval()
-    return Seq2Seq(model, tokenizer, request.placement.device, _window(model.config, tokenizer),
-                   model.config.model_type)
+    return load_pretrained(request, AutoModelForSeq2SeqLM, AutoTokenizer)
 
 
-def _window(config, tokenizer) -> int:
-    """BART and Marian have learned/sinusoidal positions (max_position_embeddings: 1024, 512). T5's are
+def window(s2s: Bundle) -> int:
+    """The longest input, in tokens with the special ones, the encoder was trained on.
+
+    BART and Marian have learned/sinusoidal positions (max_position_embeddings: 1024, 512). T5's are
     relative, so any length runs, but it was trained on 512 tokens (n_positions, model_max_length)."""
+    config = s2s.model.config
     for value in (getattr(config, "max_position_embeddings", None), getattr(config, "n_positions", None),
-                  getattr(tokenizer, "model_max_length", None)):
+                  getattr(s2s.tokenizer, "model_max_length", None)):
         if isinstance(value, int) and 0 < value < 100_000:  # tokenizers without a limit say ~1e30
             return value
     return 512
 
 
-def whole_number(label: str, value, low: int, high: int, hint: str = "") -> int:
-    """`value` as an int if it is a whole number in [low, high]; otherwise a message naming the setting."""
-    try:
-        number = float(value)
-        ok = number.is_integer() and low <= number <= high
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise UserInputError(f"{label} must be a whole number from {low} to {high}; got {value}.{hint}")
-    return int(number)
-
-
-def check_beams(num_beams) -> int:
-    return whole_number("Beams", num_beams, 1, MAX_BEAMS,
-                        " Use 1 for the fastest (greedy) output, 4 for the usual quality.")
-
-
-def token_count(s2s: Seq2Seq, text: str, special_tokens: bool = True) -> int:
+def token_count(s2s: Bundle, text: str, special_tokens: bool = True) -> int:
     # verbose=False: counting a long text is not "running it through the model", so no warning about it
     return len(s2s.tokenizer(text, add_special_tokens=special_tokens, verbose=False)["input_ids"])
 
 
-def special_token_count(s2s: Seq2Seq) -> int:
+def special_token_count(s2s: Bundle) -> int:
     """Tokens the tokenizer adds around any input (BART: <s> and </s>; Marian and T5: </s>)."""
     return token_count(s2s, "")
 
@@ -104,7 +76,7 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s] + ([tail] if tail else [])
 
 
-def fit_to_window(s2s: Seq2Seq, sentences: Iterable[str], budget: int) -> list[str]:
+def fit_to_window(s2s: Bundle, sentences: Iterable[str], budget: int) -> list[str]:
     """Pack consecutive sentences into pieces of at most `budget` tokens (special tokens excluded);
     a sentence longer than the budget on its own is cut between words."""
     pieces: list[str] = []
@@ -122,7 +94,7 @@ def fit_to_window(s2s: Seq2Seq, sentences: Iterable[str], budget: int) -> list[s
     return pieces
 
 
-def cut_to_window(s2s: Seq2Seq, sentence: str, budget: int) -> list[str]:
+def cut_to_window(s2s: Bundle, sentence: str, budget: int) -> list[str]:
     """The sentence itself if it has at most `budget` tokens, else its halves (between words), recursively."""
     if token_count(s2s, sentence, special_tokens=False) <= budget:
         return [sentence]
@@ -139,25 +111,27 @@ class Output(NamedTuple):
     tokens: int  # generated tokens, special ones (<s>, </s>, <pad>) not counted
 
 
-def generate(s2s: Seq2Seq, texts: list[str], *, max_new_tokens: int | Callable[[int], int],
-             min_new_tokens: int = 0, num_beams: int = 4, on_batch: Callable[[int, int], None] | None = None,
+def generate(s2s: Bundle, texts: list[str], *, max_new_tokens: int | Callable[[int], int],
+             min_new_tokens: int = 0, num_beams: int = 4, progress: Progress = no_progress,
              **generate_kwargs) -> list[Output]:
     """Decode each text, BATCH_SIZE at a time, and return the outputs in the order of `texts`.
 
     Texts are batched by length so that little padding is computed. `max_new_tokens` may be a function
     of the batch's longest input (in tokens). Lengths are passed as min_length/max_length, which count
     the decoder's start token: passing *_new_tokens beside the checkpoint's own min/max_length (BART's
-    56/142) would log a warning on every call. `on_batch(done, total)` reports progress.
+    56/142) would log a warning on every call. After each batch, `progress(fraction, "done/total")`: the
+    task knows what the texts are (sentences, chunks) and rewords the message.
     """
     import torch
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     outputs = [Output("", 0)] * len(texts)
     special = set(s2s.tokenizer.all_special_ids)
+    longest_input = window(s2s)
     for done in range(0, len(order), BATCH_SIZE):
         batch = order[done:done + BATCH_SIZE]
         encoded = s2s.tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,
-                                truncation=True, max_length=s2s.window).to(s2s.device)
+                                truncation=True, max_length=longest_input).to(s2s.device)
         longest = int(encoded["attention_mask"].sum(dim=1).max())
         limit = max_new_tokens(longest) if callable(max_new_tokens) else max_new_tokens
         with torch.inference_mode():
@@ -166,6 +140,6 @@ def generate(s2s: Seq2Seq, texts: list[str], *, max_new_tokens: int | Callable[[
         texts_out = s2s.tokenizer.batch_decode(ids, skip_special_tokens=True)
         for i, row, text in zip(batch, ids.tolist(), texts_out):
             outputs[i] = Output(text.strip(), sum(1 for t in row[1:] if t not in special))  # row[0]: start
-        if on_batch is not None:
-            on_batch(min(done + BATCH_SIZE, len(order)), len(order))
+        finished = min(done + BATCH_SIZE, len(order))
+        progress(finished / len(order), f"{finished}/{len(order)}")
     return outputs

@@ -4,10 +4,13 @@ transformers 5 has no question-answering pipeline, so this is the whole of it: t
 question + context into overlapping windows, the reader scores every token as a possible start and end
 of the answer, and `pipelines.tasks.qa_spans.best_span` picks the span (or "no answer" for SQuAD 2.0 models).
 
+A context may be long (settings.max_context_chars, a short book chapter by default): it is read
+WINDOW_BATCH windows at a time, with progress reported after each batch.
+
     from pipelines.core.loading import ModelManager
     from pipelines.core.settings import Settings
     from pipelines.tasks import question_answering
-    models = ModelManager(Settings(model_source="tiny"))
+    models = ModelManager(Settings(model_source="tiny")).task("question-answering")
     question_answering.answer(models, "Where is the Eiffel Tower?", "The Eiffel Tower is in Paris.")
 """
 
@@ -17,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.core.checks import check_length
+from pipelines.core import checks
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
-from pipelines.core.loading import LoadRequest
 from pipelines.tasks.qa_spans import best_span
 
-TASK_ID = "question-answering"
 # Window and overlap of SQuAD fine-tuning (run_qa.py and the old pipeline): the readers were trained on
 # 384-token windows; a 128-token overlap means an answer cut by one window's edge is whole in the next.
 MAX_LENGTH = 384
@@ -30,19 +33,22 @@ STRIDE = 128
 # The question is repeated in every window, so it must leave room for the context (the old pipeline's
 # max_question_len). 64 tokens is about 45 words.
 MAX_QUESTION_TOKENS = 64
-# Windows per forward pass: bounds memory for very long contexts while amortising per-call overhead.
+# Windows per forward pass: bounds activation memory for very long contexts (a 200,000-character
+# context is 150-400 windows) while amortising per-call overhead; progress is reported per batch.
 WINDOW_BATCH = 8
 DEFAULT_MAX_ANSWER_TOKENS = 30  # SQuAD answers are short; longer spans are mostly wrong
-MAX_ANSWER_TOKENS_LIMIT = 200
+MAX_ANSWER_TOKENS = 200
 NO_ANSWER = "The model found no answer in this context."
+EXAMPLE_QUESTION, EXAMPLE_CONTEXT = "Where is the Eiffel Tower?", "The Eiffel Tower is in Paris."
 
 
-@dataclass
-class Reader:
-    model: object
-    tokenizer: object
-    no_answer: bool  # trained on SQuAD 2.0: may answer "no answer"
-    device: str
+@dataclass(frozen=True)
+class Request:
+    """A checked request: nothing here needs the model."""
+    question: str  # stripped
+    context: str  # as given: the answer's character offsets point into it
+    model_id: str
+    max_answer_tokens: int
 
 
 @dataclass(frozen=True)
@@ -55,58 +61,61 @@ class Answer:
     windows: int  # how many overlapping windows the context was read in
 
 
-def load(request: LoadRequest) -> Reader:
+def load(request: LoadRequest) -> Bundle:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    loc = request.location
-    tokenizer = AutoTokenizer.from_pretrained(loc.source, **loc.pretrained_kwargs)
-    if not tokenizer.is_fast:  # offsets and windows with overlap need a `tokenizers` backend
+    bundle = load_pretrained(request, AutoModelForQuestionAnswering, AutoTokenizer)
+    if not bundle.tokenizer.is_fast:  # offsets and windows with overlap need a `tokenizers` backend
         raise ValueError(f"{request.checkpoint.repo_id} has no fast tokenizer; character offsets need one")
-    model = AutoModelForQuestionAnswering.from_pretrained(loc.source, dtype=request.placement.dtype,
-                                                          **loc.pretrained_kwargs)
-    model.to(request.placement.device).eval()
-    return Reader(model, tokenizer, "no-answer" in request.checkpoint.traits, request.placement.device)
+    return bundle
 
 
-def check_inputs(models, question: str, context: str,
-                 max_answer_tokens: int = DEFAULT_MAX_ANSWER_TOKENS) -> tuple[str, str]:
-    """The question (stripped) and the context (as given, so offsets point into it), or UserInputError."""
-    question = (question or "").strip()
-    context = context or ""
-    if not question:
-        raise UserInputError("Type a question first, for example: Where is the Eiffel Tower?")
-    if not context.strip():
-        raise UserInputError("Paste a context first: the text in which the model looks for the answer, "
-                             "for example: The Eiffel Tower is in Paris.")
-    for name, text in (("question", question), ("context", context)):
-        check_length(text, models.settings.max_input_chars, name)
-    if max_answer_tokens is None or not 1 <= max_answer_tokens <= MAX_ANSWER_TOKENS_LIMIT:
-        raise UserInputError(f"Max answer length must be between 1 and {MAX_ANSWER_TOKENS_LIMIT} tokens; "
-                             f"got {max_answer_tokens}.")
-    return question, context
+def allows_no_answer(reader: Bundle) -> bool:
+    """Trained on SQuAD 2.0: may answer "no answer" when the context holds none."""
+    return "no-answer" in reader.checkpoint.traits
 
 
-def answer(models, question: str, context: str, model_id: str | None = None,
-           max_answer_tokens: int = DEFAULT_MAX_ANSWER_TOKENS) -> Answer:
-    question, context = check_inputs(models, question, context, max_answer_tokens)
-    reader = models.get(TASK_ID, model_id).bundle
-    windows = encode_windows(reader.tokenizer, question, context)
-    start_logits, end_logits = run_reader(reader, windows)
-    context_mask = np.array([[sid == 1 for sid in windows.sequence_ids(w)]
-                             for w in range(len(windows["input_ids"]))])
+def check(models, question: str, context: str, model_id: str | None = None,
+          max_answer_tokens: int = DEFAULT_MAX_ANSWER_TOKENS) -> Request:
+    question = checks.text("question", question, models.settings.max_input_chars,
+                           empty=f"Type a question first, for example: {EXAMPLE_QUESTION}")
+    context = checks.text("context", context, models.settings.max_context_chars, strip=False,
+                          empty="Paste a context first: the text in which the model looks for the answer, "
+                                f"for example: {EXAMPLE_CONTEXT}",
+                          advice="Paste the part of the text most likely to hold the answer.")
+    max_answer_tokens = checks.whole_number("Max answer length (tokens)", max_answer_tokens, 1, MAX_ANSWER_TOKENS)
+    return Request(question, context, models.checkpoint(model_id).repo_id, max_answer_tokens)
+
+
+def run(models, request: Request, progress: Progress = no_progress) -> Answer:
+    reader = models.bundle(request.model_id)
+    windows = encode_windows(reader.tokenizer, request.question, request.context)
+    start_logits, end_logits = read_windows(reader, windows, progress)
+    context_mask = np.array([[sid == 1 for sid in windows.sequence_ids(w)] for w in range(len(start_logits))])
     choice = best_span(start_logits, end_logits, windows["offset_mapping"], context_mask,
-                       int(max_answer_tokens), allow_no_answer=reader.no_answer)
+                       request.max_answer_tokens, allow_no_answer=allows_no_answer(reader))
     n = len(start_logits)
     if choice is None:  # e.g. a context of control characters only: no token left to point at
         raise UserInputError("The model could not read any word of the context. Paste ordinary text.")
     if not choice.has_answer:
         return Answer("", 0, 0, choice.score, False, n)
+    context = request.context
     return Answer(context[choice.start_char:choice.end_char], choice.start_char, choice.end_char,
                   choice.score, True, n)
 
 
+def answer(models, question: str, context: str, model_id: str | None = None,
+           max_answer_tokens: int = DEFAULT_MAX_ANSWER_TOKENS, progress: Progress = no_progress) -> Answer:
+    """check() then run(): the whole task in one call."""
+    return run(models, check(models, question, context, model_id, max_answer_tokens), progress)
+
+
 def encode_windows(tokenizer, question: str, context: str):
-    """Question + context as overlapping windows: only the context is cut, the question is in each."""
+    """Question + context as overlapping windows: only the context is cut, the question is in each.
+
+    The fast tokenizer splits the whole context in one call (about 0.5 s for 200,000 characters);
+    the windows' ids and offsets are small integer arrays (a few MB at most), unlike the activations,
+    which read_windows bounds by batching."""
     question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
     if question_tokens > MAX_QUESTION_TOKENS:
         raise UserInputError(f"The question is {question_tokens} tokens long; keep it under "
@@ -118,16 +127,21 @@ def encode_windows(tokenizer, question: str, context: str):
     )
 
 
-def run_reader(reader: Reader, windows) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end logits, (windows, tokens) each, computed WINDOW_BATCH windows at a time."""
+def read_windows(reader: Bundle, windows, progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end logits, (windows, tokens) each, computed WINDOW_BATCH windows at a time.
+
+    After each batch: progress(windows read / all windows, "Reading window i of n"), ending at 1."""
     import torch
 
     names = [k for k in reader.tokenizer.model_input_names if k in windows]
+    n = len(windows["input_ids"])
     starts, ends = [], []
     with torch.inference_mode():
-        for i in range(0, len(windows["input_ids"]), WINDOW_BATCH):
+        for i in range(0, n, WINDOW_BATCH):
             batch = {k: torch.as_tensor(windows[k][i:i + WINDOW_BATCH], device=reader.device) for k in names}
             out = reader.model(**batch)
             starts.append(out.start_logits.float().cpu().numpy())
             ends.append(out.end_logits.float().cpu().numpy())
+            done = min(i + WINDOW_BATCH, n)
+            progress(done / n, f"Reading window {done} of {n}")
     return np.concatenate(starts), np.concatenate(ends)
