@@ -20,13 +20,20 @@ import gradio as gr
 from gradio.components.plot import AltairPlotData
 
 from pipelines.core.errors import PlaygroundError
-from pipelines.core.registry import task
 from pipelines.readers.series import MIN_POINTS
 from pipelines.readers.series_csv import NO_TIME, inspect
 from pipelines.tasks import forecasting
-from ui.widgets import ASSETS, default_concurrency, describe, model_picker, status_box, user_errors, while_loading
+from ui.widgets import (
+    ASSETS,
+    describe,
+    model_picker,
+    progress_bar,
+    public_event,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
-SPEC = task("forecasting")
 EXAMPLES = [  # (file in assets/series, horizon, label)
     ("monthly_airline_style.csv", 24, "Monthly passengers, 12 years: next 24 months"),
     ("daily_temperature.csv", 30, "Daily temperature, 2 years: next 30 days"),
@@ -51,9 +58,9 @@ def build(models) -> None:
                                 info=f"Chronos-Bolt predicts {forecasting.NATURAL_HORIZON} steps at once; "
                                      "longer forecasts extend themselves and are less reliable.")
             run = gr.Button("Forecast", variant="primary")  # high up: stays in view in a 600 px iframe
-            context_length = gr.Slider(MIN_POINTS, forecasting.MAX_CONTEXT, value=forecasting.MAX_CONTEXT,
+            context_length = gr.Slider(MIN_POINTS, forecasting.MAX_CONTEXT, value=forecasting.DEFAULT_CONTEXT,
                                        step=1, label="Context length (most recent points used)")
-            model = model_picker(SPEC)
+            model = model_picker(models)
         with gr.Column(scale=3):
             plot = gr.Plot(label="History and forecast", show_label=False)  # the chart has its own title
             status = status_box()
@@ -77,24 +84,23 @@ def build(models) -> None:
 
     @user_errors
     def forecast(series, value_column=None, time_column=None, horizon=forecasting.DEFAULT_HORIZON,
-                 context_length=forecasting.MAX_CONTEXT, model=SPEC.default.repo_id,
+                 context_length=forecasting.DEFAULT_CONTEXT, model=models.spec.default.repo_id,
                  progress=gr.Progress()):
-        history = forecasting.prepare(series, value_column, time_column, context_length)
-        steps = forecasting.check_horizon(horizon)
-        yield from while_loading(models, SPEC, model, progress, gr.skip(), gr.skip(), gr.skip())
+        checked = forecasting.check(models, series, value_column, time_column, horizon, context_length, model)
+        yield from while_loading(models, checked.model_id, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
-        result = forecasting.forecast(models, history, steps, model)
+        result = forecasting.run(models, checked, progress_bar(progress))
         seconds = time.perf_counter() - started
+        history = checked.history
         summary = f"{result.horizon} steps from {len(history.values):,} points in {seconds:.1f} s"
-        notes = "".join(f"\n- {n}" for n in result.notices)
+        notes = "".join(f"\n- {n}" for n in result.notes)
         yield (AltairPlotData(plot=json.dumps(plot_spec(result)), chart="line"), result.table(),
                str(forecasting.to_csv(result, download_path(history.name))),
-               describe(models.get(SPEC.id, model), summary) + (f"\n\n**Notes**{notes}" if notes else ""))
+               describe(models.get(checked.model_id), summary) + (f"\n\n**Notes**{notes}" if notes else ""))
 
     upload.change(show_columns, [upload], [value_column, time_column, status], api_visibility="private")
-    run.click(forecast, [upload, value_column, time_column, horizon, context_length, model],
-              [plot, table, download, status], api_name="forecast", concurrency_id=SPEC.id,
-              concurrency_limit=default_concurrency(models))
+    public_event(models, [run.click], forecast, [upload, value_column, time_column, horizon, context_length, model],
+                 [plot, table, download, status])
 
 
 def download_path(name: str) -> Path:
@@ -161,4 +167,4 @@ def plot_spec(result: forecasting.Forecast) -> dict:
 if __name__ == "__main__":
     from app import launch_single
 
-    launch_single(SPEC.id)
+    launch_single(__spec__.name)

@@ -7,27 +7,36 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines.core.registry import task
 from pipelines.tasks import question_answering as qa
-from ui.widgets import default_concurrency, describe, examples, model_picker, status_box, user_errors, while_loading
+from ui.widgets import (
+    describe,
+    examples,
+    model_picker,
+    progress_bar,
+    public_event,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
-SPEC = task("question-answering")
-NO_ANSWER_MODEL = next(c.repo_id for c in SPEC.checkpoints if "no-answer" in c.traits)
 ANSWER_LABEL = "answer"
 
 
 def build(models) -> None:
+    spec = models.spec
+    default_model = spec.default.repo_id
+    no_answer_model = next(c.repo_id for c in spec.checkpoints if "no-answer" in c.traits)
     with gr.Row():
         with gr.Column(scale=3):
-            question = gr.Textbox(label="Question", placeholder="Where is the Eiffel Tower?")
-            context = gr.Textbox(label="Context", lines=8, max_lines=20,
-                                 placeholder="The Eiffel Tower is in Paris.",
-                                 info="The answer is a passage copied from this text. Long texts are "
-                                      f"read in overlapping windows of {qa.MAX_LENGTH} tokens.")
+            question = gr.Textbox(label="Question", placeholder=qa.EXAMPLE_QUESTION)
+            context = gr.Textbox(label="Context", lines=8, max_lines=20, placeholder=qa.EXAMPLE_CONTEXT,
+                                 info="The answer is a passage copied from this text, which may be up to "
+                                      f"{models.settings.max_context_chars:,} characters long (a short book "
+                                      f"chapter): it is read in overlapping windows of {qa.MAX_LENGTH} tokens.")
             run = gr.Button("Answer", variant="primary")
         with gr.Column(scale=2):
-            model = model_picker(SPEC)
-            max_answer_tokens = gr.Slider(1, qa.MAX_ANSWER_TOKENS_LIMIT, value=qa.DEFAULT_MAX_ANSWER_TOKENS,
+            model = model_picker(models)
+            max_answer_tokens = gr.Slider(1, qa.MAX_ANSWER_TOKENS, value=qa.DEFAULT_MAX_ANSWER_TOKENS,
                                           step=1, label="Max answer length (tokens)")
     with gr.Row():
         answer_box = gr.Textbox(label="Answer", interactive=False, scale=3, buttons=["copy"])
@@ -37,28 +46,25 @@ def build(models) -> None:
                                      show_inline_category=False)
     status = status_box()
 
-    cases = examples("question_answering")
+    cases = examples(spec.examples)
     gr.Examples(
         # Unanswerable examples (no "answer") go to the SQuAD 2.0 model, which can say so.
-        [[c["question"], c["context"], NO_ANSWER_MODEL if c.get("answer") is None else SPEC.default.repo_id]
+        [[c["question"], c["context"], no_answer_model if c.get("answer") is None else default_model]
          for c in cases],
         inputs=[question, context, model], example_labels=[c["question"] for c in cases],
         label="Examples (the course's chapter 7 starts with the Eiffel Tower)",
     )
 
     @user_errors
-    def answer_question(question, context, model_id=SPEC.default.repo_id,
-                        max_answer_tokens=qa.DEFAULT_MAX_ANSWER_TOKENS, progress=gr.Progress()):
-        max_answer_tokens = int(max_answer_tokens) if max_answer_tokens is not None else None
-        qa.check_inputs(models, question, context, max_answer_tokens)  # before any slow model load
-        yield from while_loading(models, SPEC, model_id, progress, "", None, None)
-        result = qa.answer(models, question, context, model_id, max_answer_tokens)
-        loaded = models.get(SPEC.id, model_id)
-        yield (*present(result, context), describe(loaded, details(result)))
+    def answer_question(question, context, model_id=default_model, max_answer_tokens=qa.DEFAULT_MAX_ANSWER_TOKENS,
+                        progress=gr.Progress()):
+        checked = qa.check(models, question, context, model_id, max_answer_tokens)  # before any slow load
+        yield from while_loading(models, checked.model_id, progress, "", None, None)
+        result = qa.run(models, checked, progress_bar(progress))
+        yield (*present(result, checked.context), describe(models.get(checked.model_id), details(result)))
 
-    gr.on([run.click, question.submit], answer_question, [question, context, model, max_answer_tokens],
-          [answer_box, confidence, highlighted, status], api_name="answer_question",
-          concurrency_id=SPEC.id, concurrency_limit=default_concurrency(models))
+    public_event(models, [run.click, question.submit], answer_question,
+                 [question, context, model, max_answer_tokens], [answer_box, confidence, highlighted, status])
 
 
 def present(result: qa.Answer, context: str) -> tuple[str, float, list[tuple[str, str | None]]]:
@@ -71,13 +77,13 @@ def present(result: qa.Answer, context: str) -> tuple[str, float, list[tuple[str
 
 
 def details(result: qa.Answer) -> str:
-    windows = f"{result.windows} window{'s' if result.windows != 1 else ''} of up to {qa.MAX_LENGTH} tokens"
+    windows = f"{result.windows:,} window{'s' if result.windows != 1 else ''} of up to {qa.MAX_LENGTH} tokens"
     if not result.has_answer:
         return f"no answer: the model's 'no answer' score beat every span · {windows}"
-    return f"characters {result.start}-{result.end} · {windows}"
+    return f"characters {result.start:,}-{result.end:,} · {windows}"
 
 
 if __name__ == "__main__":
     from app import launch_single
 
-    launch_single(SPEC.id)
+    launch_single(__spec__.name)

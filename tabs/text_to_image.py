@@ -8,29 +8,21 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines.core.registry import task
 from pipelines.tasks import text_to_image
-from pipelines.tasks.text_to_image import (
-    MAX_GUIDANCE,
-    MAX_SEED,
-    MAX_SIDE,
-    MAX_STEPS,
-    MIN_SIDE,
-    SIDE_MULTIPLE,
-    ImageParams,
-)
+from pipelines.tasks.text_to_image import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIDE_MULTIPLE
 from ui.widgets import (
     StopSignals,
-    default_concurrency,
     describe,
     examples,
     model_picker,
+    progress_bar,
+    public_event,
     status_box,
     user_errors,
     while_loading,
 )
 
-SPEC = task("text-to-image")
+D = text_to_image.DEFAULTS
 # Scenes the course's chapters use as examples (a dog in a park, a cat on a sofa), so the images can
 # go back into the image-classification and CLIP tabs. assets/texts/examples.json may override them.
 PROMPTS = [
@@ -45,7 +37,7 @@ def build(models) -> None:
     signals = StopSignals()
     with gr.Row():
         with gr.Column(scale=3):
-            prompt = gr.Textbox(label="Prompt", lines=2, placeholder="a dog playing in a park",
+            prompt = gr.Textbox(label="Prompt", lines=2, placeholder=text_to_image.EXAMPLE,
                                 info="CLIP reads the first 75 tokens (about 50-60 words); the rest is ignored.")
             negative = gr.Textbox(label="Negative prompt", lines=1, placeholder="blurry, low quality",
                                   info="What to steer away from. Used only when guidance is above 1.")
@@ -55,63 +47,59 @@ def build(models) -> None:
             image = gr.Image(label="Image", type="pil", format="png", interactive=False)
             status = status_box()
         with gr.Column(scale=2):
-            model = model_picker(SPEC)
-            steps = gr.Slider(1, MAX_STEPS, value=1, step=1, label="Denoising steps",
+            model = model_picker(models)
+            steps = gr.Slider(1, MAX_STEPS, value=D.steps, step=1, label="Denoising steps",
                               info="SD-Turbo is made for 1-4. Each step runs the UNet once: "
                                    "the main cost on a CPU.")
-            guidance = gr.Slider(0.0, MAX_GUIDANCE, value=0.0, step=0.5, label="Guidance",
+            guidance = gr.Slider(0.0, MAX_GUIDANCE, value=D.guidance, step=0.5, label="Guidance",
                                  info="At 1 or below classifier-free guidance is off (SD-Turbo was trained "
                                       "so) and the negative prompt is ignored; above 1 each step costs twice.")
             with gr.Row():
-                width = gr.Slider(MIN_SIDE, MAX_SIDE, value=512, step=SIDE_MULTIPLE, label="Width")
-                height = gr.Slider(MIN_SIDE, MAX_SIDE, value=512, step=SIDE_MULTIPLE, label="Height")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed",
+                width = gr.Slider(MIN_SIDE, MAX_SIDE, value=D.width, step=SIDE_MULTIPLE, label="Width")
+                height = gr.Slider(MIN_SIDE, MAX_SIDE, value=D.height, step=SIDE_MULTIPLE, label="Height")
+            seed = gr.Number(D.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed",
                              info="Same seed and settings, same image.")
             full_quality = gr.Checkbox(False, label="Full quality (slow on CPU)",
                                        info="Decode with the full Stable Diffusion VAE instead of the tiny "
                                             "TAESD decoder: finer detail, about 12x slower decoding on a "
                                             "CPU. A GPU always uses the full VAE.")
 
-    listed = [[e, "", 1, 0.0] if isinstance(e, str) else e for e in examples("text_to_image")]
+    listed = [[e, "", D.steps, D.guidance] if isinstance(e, str) else e for e in examples(models.spec.examples)]
     gr.Examples(listed or PROMPTS, inputs=[prompt, negative, steps, guidance],
                 label="Examples (chapter 8: DALL·E generates images from text)")
 
     @user_errors
-    def generate_image(prompt, negative_prompt=None, steps=1, guidance=0.0, seed=0, width=512, height=512,
-                       full_quality=False, model_id=None, request: gr.Request = None, progress=gr.Progress()):
-        params = ImageParams(
+    def generate_image(prompt, negative_prompt=None, steps=D.steps, guidance=D.guidance, seed=D.seed,
+                       width=D.width, height=D.height, full_quality=False, model_id=None,
+                       request: gr.Request = None, progress=gr.Progress()):
+        params = text_to_image.ImageParams(
             negative_prompt=negative_prompt or "", steps=steps, guidance=guidance,
-            seed=seed if seed is not None else 0, width=width, height=height,
+            seed=D.seed if seed is None else seed, width=width, height=height,
             full_quality=True if full_quality else None,  # unticked: TAESD on a CPU, full VAE on a GPU
         )
-        prompt, params = text_to_image.validate(models, prompt, params)  # before any model loads
+        checked = text_to_image.check(models, prompt, model_id, params)  # before any model loads
         stop_event = signals.start(request)
-        yield from while_loading(models, SPEC, model_id, progress, None)
-
-        progress((0, params.steps), desc="Encoding the prompt…", unit="steps")
+        yield from while_loading(models, checked.model_id, progress, None)
+        bar = progress_bar(progress)
         result = None
         # The pipeline runs in a worker thread and reports each step; leaving this loop early (a
         # cancelled job, a closed tab) stops the denoising too.
-        for update in text_to_image.stream(models, prompt, model_id, params, stop_event):
-            if isinstance(update, text_to_image.Step):
-                busy = update.done < update.total
-                desc = f"Denoising: {update.done} of {update.total} steps done" if busy else "Decoding the image…"
-                progress((update.done, update.total), desc=desc, unit="steps")
-                yield None, f"⏳ {desc}"
+        for update in text_to_image.stream(models, checked, stop_event):
+            if isinstance(update, text_to_image.Update):
+                bar(update.fraction, update.message)
+                yield None, f"⏳ {update.message}"
             else:
                 result = update
-        line = describe(models.get(SPEC.id, model_id), result.summary)
-        line += "".join(f"\n\nℹ️ {notice}" for notice in result.notices)
+        line = describe(models.get(checked.model_id), result.summary)
+        line += "".join(f"\n\nℹ️ {note}" for note in result.notes)
         yield result.image, line
 
-    gr.on([run.click, prompt.submit], generate_image,
-          [prompt, negative, steps, guidance, seed, width, height, full_quality, model],
-          [image, status], api_name="generate_image", concurrency_id=SPEC.id,
-          concurrency_limit=default_concurrency(models))
+    public_event(models, [run.click, prompt.submit], generate_image,
+                 [prompt, negative, steps, guidance, seed, width, height, full_quality, model], [image, status])
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
 
 
 if __name__ == "__main__":
     from app import launch_single
 
-    launch_single(SPEC.id)
+    launch_single(__spec__.name)

@@ -20,19 +20,24 @@ SHORT = ("The town closed its main street to cars for one summer. Shops feared t
 
 
 @pytest.fixture(scope="module")
-def articles():
+def sm(models):
+    return models.task("summarization")
+
+
+@pytest.fixture(scope="module")
+def articles(sm):
     from ui.widgets import examples
 
-    texts = [e["text"] for e in examples("summarization")]
+    texts = [e["text"] for e in examples(sm.spec.examples)]
     assert len(texts) >= 2
     return texts
 
 
-def test_checkpoint_settings_and_prefix(models):
-    bart = models.get("summarization", BART).bundle
-    t5 = models.get("summarization", T5).bundle
-    assert type(bart.model).__name__ == "BartForConditionalGeneration" and bart.window == 1024
-    assert type(t5.model).__name__ == "T5ForConditionalGeneration" and t5.window == 512
+def test_checkpoint_settings_and_prefix(sm):
+    bart = sm.bundle(BART)
+    t5 = sm.bundle(T5)
+    assert type(bart.model).__name__ == "BartForConditionalGeneration" and seq2seq.window(bart) == 1024
+    assert type(t5.model).__name__ == "T5ForConditionalGeneration" and seq2seq.window(t5) == 512
     assert type(t5.tokenizer).__name__ == "T5Tokenizer"
     assert summarization.settings(t5)["prefix"] == "summarize: "
     assert not summarization.settings(bart)["prefix"].strip()
@@ -45,57 +50,58 @@ def test_checkpoint_settings_and_prefix(models):
 
 
 @pytest.mark.parametrize("model_id", [BART, T5])
-def test_short_text_in_one_pass(models, model_id):
-    result = summarization.summarize(models, SHORT, model_id, min_length=6, max_length=10, num_beams=2)
-    s2s = models.get("summarization", model_id).bundle
+def test_short_text_in_one_pass(sm, model_id):
+    result = summarization.summarize(sm, SHORT, model_id, min_length=6, max_length=10, num_beams=2)
+    s2s = sm.bundle(model_id)
     prefix = summarization.settings(s2s)["prefix"]
     assert isinstance(result, summarization.Summary)
     assert isinstance(result.text, str) and result.text.strip()
     assert result.input_tokens == len(s2s.tokenizer(prefix + SHORT)["input_ids"])
-    assert (result.chunks, result.combined, result.notice) == (1, False, "")
+    assert (result.chunks, result.combined, result.notes) == (1, False, ())
     # min_length/max_length bound the generated tokens (BART's forced <s> and </s> are among them)
     assert 4 <= result.summary_tokens <= 10
-    again = summarization.summarize(models, SHORT, model_id, min_length=6, max_length=10, num_beams=2)
+    again = summarization.summarize(sm, SHORT, model_id, min_length=6, max_length=10, num_beams=2)
     assert again == result
 
 
-def test_length_limits_are_applied(models):
-    short = summarization.summarize(models, SHORT, T5, min_length=3, max_length=4, num_beams=1)
-    longer = summarization.summarize(models, SHORT, T5, min_length=20, max_length=24, num_beams=1)
+def test_length_limits_are_applied(sm):
+    short = summarization.summarize(sm, SHORT, T5, min_length=3, max_length=4, num_beams=1)
+    longer = summarization.summarize(sm, SHORT, T5, min_length=20, max_length=24, num_beams=1)
     assert short.summary_tokens <= 4 < 20 <= longer.summary_tokens <= 24
 
 
-def test_long_input_is_chunked_and_combined(models, articles):
+def test_long_input_is_chunked_and_combined(sm, articles):
     long_text = articles[1].strip()  # the pipeline drops surrounding whitespace before counting
-    s2s = models.get("summarization", BART).bundle
+    s2s = sm.bundle(BART)
     tokens = len(s2s.tokenizer(" " + long_text)["input_ids"])
     assert tokens > 1024  # the example is meant to exceed DistilBART's window
     progress = []
-    result = summarization.summarize(models, long_text, BART, min_length=2, max_length=6, num_beams=1,
-                                     on_progress=lambda done, desc: progress.append(desc))
+    result = summarization.summarize(sm, long_text, BART, min_length=2, max_length=6, num_beams=1,
+                                     progress=lambda fraction, message: progress.append(message))
     assert result.input_tokens == tokens
     assert result.chunked and result.chunks == 2 and result.combined and not result.truncated
-    assert "2 chunks" in result.notice and f"{tokens:,} tokens" in result.notice
+    assert len(result.notes) == 1
+    assert "2 chunks" in result.notes[0] and f"{tokens:,} tokens" in result.notes[0]
     assert result.text.strip()
     assert any("2 chunks" in d for d in progress) and any("chunk summaries" in d for d in progress)
 
 
-def test_chunks_fit_the_window_with_the_t5_prefix(models, articles):
-    s2s = models.get("summarization", T5).bundle
-    budget = s2s.window - seq2seq.special_token_count(s2s) - seq2seq.token_count(s2s, "summarize: ", False)
+def test_chunks_fit_the_window_with_the_t5_prefix(sm, articles):
+    s2s = sm.bundle(T5)
+    budget = seq2seq.window(s2s) - seq2seq.special_token_count(s2s) - seq2seq.token_count(s2s, "summarize: ", False)
     sentences = seq2seq.split_sentences(articles[0].replace("\n", " "))
     pieces = seq2seq.fit_to_window(s2s, sentences, budget)
     assert len(pieces) > 1
-    assert all(seq2seq.token_count(s2s, "summarize: " + p) <= s2s.window for p in pieces)
+    assert all(seq2seq.token_count(s2s, "summarize: " + p) <= seq2seq.window(s2s) for p in pieces)
     assert " ".join(pieces).split() == " ".join(sentences).split()  # nothing lost, nothing repeated
 
 
-def test_chunk_summaries_kept_apart_when_not_combined(models, articles):
-    result = summarization.summarize(models, articles[0], T5, min_length=2, max_length=4, num_beams=1,
+def test_chunk_summaries_kept_apart_when_not_combined(sm, articles):
+    result = summarization.summarize(sm, articles[0], T5, min_length=2, max_length=4, num_beams=1,
                                      combine=False)
     assert result.chunks > 1 and not result.combined
     assert result.text.count("\n\n") == result.chunks - 1
-    assert "each paragraph below summarizes one chunk" in result.notice
+    assert len(result.notes) == 1 and "each paragraph below summarizes one chunk" in result.notes[0]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -108,14 +114,14 @@ def test_chunk_summaries_kept_apart_when_not_combined(models, articles):
     (dict(max_length=513), "Maximum summary length .* from 1 to 512"),
     (dict(max_length=None), "Maximum summary length"),
     (dict(num_beams=0), "Beams must be a whole number from 1 to 8"),
-    (dict(num_beams=9), "Beams must be a whole number from 1 to 8"),
+    (dict(num_beams=9), r"Beams must be a whole number from 1 to 8; got 9\. Use 1 for the fastest"),
     (dict(model_id="gpt2"), "Unknown model 'gpt2' for Summarization"),
 ])
-def test_bad_input_is_refused_before_loading(models, kwargs, message):
+def test_bad_input_is_refused_before_loading(sm, kwargs, message):
     request = dict(text=SHORT, model_id=None, min_length=10, max_length=30, num_beams=4)
     request.update(kwargs)
     with pytest.raises(UserInputError, match=message):
-        summarization.prepare(models, **request)
+        summarization.check(sm, **request)
 
 
 # --- the launched app, through gradio_client -------------------------------------------------------

@@ -18,26 +18,31 @@ APP_TASKS = ["translation"]
 EN_DE = "Helsinki-NLP/opus-mt-en-de"
 
 
+@pytest.fixture(scope="module")
+def tr(models):
+    return models.task("translation")
+
+
 @pytest.mark.parametrize("value, code", [
     ("English", "en"), ("german", "de"), ("FRENCH", "fr"), ("  Spanish ", "es"),
     ("en", "en"), ("DE", "de"), ("Fr", "fr"), ("es", "es"), ("Deutsch", "de"), ("Français", "fr"),
 ])
-def test_languages_by_name_or_code_in_any_case(value, code):
-    assert translation.parse_language(value) == code
+def test_languages_by_name_or_code_in_any_case(tr, value, code):
+    assert translation.parse_language(tr, value) == code
 
 
 @pytest.mark.parametrize("value", ["Italian", "it", "", None, "eng"])
-def test_unknown_language_lists_the_choices(value):
+def test_unknown_language_lists_the_choices(tr, value):
     with pytest.raises(UserInputError, match=r"English \(en\), German \(de\), French \(fr\), Spanish \(es\)"):
-        translation.parse_language(value, "target")
+        translation.parse_language(tr, value, "target")
 
 
-def test_route_is_direct_or_through_english():
-    assert [c.repo_id for c in translation.route("en", "de")] == [EN_DE]
-    assert [c.repo_id for c in translation.route("es", "en")] == ["Helsinki-NLP/opus-mt-es-en"]
-    assert [c.repo_id for c in translation.route("de", "fr")] == ["Helsinki-NLP/opus-mt-de-en",
-                                                                 "Helsinki-NLP/opus-mt-en-fr"]
-    assert [c.languages for c in translation.route("fr", "es")] == [("fr", "en"), ("en", "es")]
+def test_route_is_direct_or_through_english(tr):
+    assert [c.repo_id for c in translation.route(tr, "en", "de")] == [EN_DE]
+    assert [c.repo_id for c in translation.route(tr, "es", "en")] == ["Helsinki-NLP/opus-mt-es-en"]
+    assert [c.repo_id for c in translation.route(tr, "de", "fr")] == ["Helsinki-NLP/opus-mt-de-en",
+                                                                     "Helsinki-NLP/opus-mt-en-fr"]
+    assert [c.languages for c in translation.route(tr, "fr", "es")] == [("fr", "en"), ("en", "es")]
 
 
 @pytest.mark.parametrize("text, sentences", [
@@ -53,26 +58,26 @@ def test_sentence_splitting(text, sentences):
     assert seq2seq.split_sentences(text) == sentences
 
 
-def test_translate_on_the_miniature(models):
-    result = translation.translate(models, "Good morning!", "English", "German", num_beams=2)
+def test_translate_on_the_miniature(tr):
+    result = translation.translate(tr, "Good morning!", "English", "German", num_beams=2)
     assert isinstance(result, translation.Translation)
     assert isinstance(result.text, str) and result.text.strip()
     assert (result.source, result.target, result.models, result.sentences) == ("en", "de", (EN_DE,), 1)
-    assert not result.pivot and result.note == ""
-    loaded = models.get("translation", EN_DE)
+    assert not result.pivot and result.notes == ()
+    loaded = tr.get(EN_DE)
     assert loaded.location.kind == "miniature"
     assert type(loaded.bundle.model).__name__ == "MarianMTModel"
     assert type(loaded.bundle.tokenizer).__name__ == "MarianTokenizer"
-    assert loaded.bundle.window == 512
-    again = translation.translate(models, "Good morning!", "en", "de", num_beams=2)
+    assert seq2seq.window(loaded.bundle) == 512
+    again = translation.translate(tr, "Good morning!", "en", "de", num_beams=2)
     assert again.text == result.text  # beam search is deterministic
 
 
-def test_paragraphs_lines_and_indentation_are_kept(models):
+def test_paragraphs_lines_and_indentation_are_kept(tr):
     text = "Dear Anna,\n\nThank you. The walk was lovely!\n  We will come back.\n\n\nBest wishes,\nTom"
     progress = []
-    result = translation.translate(models, text, "en", "es", num_beams=1,
-                                   on_progress=lambda done, desc: progress.append((done, desc)))
+    result = translation.translate(tr, text, "en", "es", num_beams=1,
+                                   progress=lambda fraction, message: progress.append((fraction, message)))
     lines_in, lines_out = text.split("\n"), result.text.split("\n")
     assert len(lines_out) == len(lines_in)
     for before, after in zip(lines_in, lines_out):
@@ -82,20 +87,21 @@ def test_paragraphs_lines_and_indentation_are_kept(models):
     assert progress and progress[-1][0] == pytest.approx(1.0) and "6/6 sentences" in progress[-1][1]
 
 
-def test_pivot_through_english_for_german_to_french(models):
-    result = translation.translate(models, "Guten Morgen! Wie geht es dir?", "de", "fr", num_beams=1)
+def test_pivot_through_english_for_german_to_french(tr):
+    result = translation.translate(tr, "Guten Morgen! Wie geht es dir?", "de", "fr", num_beams=1)
     assert result.pivot
     assert result.models == ("Helsinki-NLP/opus-mt-de-en", "Helsinki-NLP/opus-mt-en-fr")
-    assert "through English" in result.note and "German→French" in result.note
+    assert len(result.notes) == 1
+    assert "through English" in result.notes[0] and "German→French" in result.notes[0]
     assert result.text.strip() and result.sentences == 2
-    assert models.is_loaded("translation", "Helsinki-NLP/opus-mt-de-en")
-    assert models.is_loaded("translation", "Helsinki-NLP/opus-mt-en-fr")
+    assert tr.is_loaded("Helsinki-NLP/opus-mt-de-en")
+    assert tr.is_loaded("Helsinki-NLP/opus-mt-en-fr")
 
 
-def test_long_sentences_are_cut_to_fit_the_window(models):
-    s2s = models.get("translation", EN_DE).bundle
+def test_long_sentences_are_cut_to_fit_the_window(tr):
+    s2s = tr.bundle(EN_DE)
     sentence = " ".join(["the weather was perfect for a long walk by the river"] * 60)  # no full stop
-    assert seq2seq.token_count(s2s, sentence) > s2s.window
+    assert seq2seq.token_count(s2s, sentence) > seq2seq.window(s2s)
     pieces = seq2seq.cut_to_window(s2s, sentence, 200)
     assert len(pieces) > 1 and " ".join(pieces) == sentence
     assert all(seq2seq.token_count(s2s, p, special_tokens=False) <= 200 for p in pieces)
@@ -112,13 +118,13 @@ def test_long_sentences_are_cut_to_fit_the_window(models):
     (("Hi", "Klingon", "de"), "Unknown source language 'Klingon'"),
     (("Hi", "en", "Italian"), "Unknown target language"),
     (("Hi", "en", "de", 0), "Beams must be a whole number from 1 to 8"),
-    (("Hi", "en", "de", 9), "Beams must be a whole number from 1 to 8"),
+    (("Hi", "en", "de", 9), r"Beams must be a whole number from 1 to 8; got 9\. Use 1 for the fastest"),
     (("Hi", "en", "de", 2.5), "Beams must be a whole number"),
     (("Hi", "en", "de", None), "Beams must be a whole number"),
 ])
-def test_bad_input_is_refused_before_loading(models, args, message):
+def test_bad_input_is_refused_before_loading(tr, args, message):
     with pytest.raises(UserInputError, match=message):
-        translation.prepare(models, *args)
+        translation.check(tr, *args)
 
 
 # --- the launched app, through gradio_client -------------------------------------------------------
@@ -147,14 +153,14 @@ def test_codes_and_pivot_through_the_api(client):
     assert "through English" in status and "opus-mt-de-en" in status and "opus-mt-en-fr" in status
 
 
-def test_course_examples_are_offered():
+def test_course_examples_are_offered(tr):
     from ui.widgets import examples
 
-    pairs = {(e["text"], e["source"], e["target"]) for e in examples("translation")}
+    pairs = {(e["text"], e["source"], e["target"]) for e in examples(tr.spec.examples)}
     assert ("Good morning!", "en", "de") in pairs
     assert ("Hello, how are you?", "en", "fr") in pairs
     for _, source, target in pairs:  # every example is a pair the tab can run
-        assert translation.route(source, target)
+        assert translation.route(tr, source, target)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -6,9 +6,9 @@ columns into evenly spaced points.
 
     from pipelines.readers import series
     s = series.prepare("assets/series/bad/gaps.csv")      # value and time columns guessed
-    s.values, s.freq, s.notices                            # 60 floats, "D", what was filled in
+    s.values, s.freq, s.notes                              # 60 floats, "D", what was filled in
 
-Rules (each one ends in a notice in the status line, or a UserInputError saying what to do):
+Rules (each one ends in a note in the status line, or a UserInputError saying what to do):
 - Empty cells, "n/a" and text that is not a number become gaps; so do timestamps missing from an
   otherwise regular time grid. Gaps inside the series are filled by linear interpolation (the model
   wants evenly spaced steps); gaps at either end are dropped. More than MAX_FILLED_SHARE gaps: refused.
@@ -45,7 +45,7 @@ class PreparedSeries:
     missing_times: int = 0  # timestamps absent from the regular grid, added as gaps
     interpolated: int = 0  # gaps filled by linear interpolation
     dropped: int = 0  # rows dropped: gaps at either end, unreadable timestamps
-    notices: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def future_labels(self, horizon: int) -> list:
         """Timestamps of the next `horizon` steps, or step numbers 1..horizon without a frequency."""
@@ -57,7 +57,7 @@ class PreparedSeries:
 def prepare(path: str | Path, value_column: str | None = None, time_column: str | None = None,
             context_length: int = 2048) -> PreparedSeries:
     table = read_table(path)
-    frame, notices = table.frame, list(table.notices)
+    frame, notes = table.frame, list(table.notes)
     value_column, time_column = choose_columns(table, value_column, time_column)
     cells = frame[value_column].str.strip()
     values, decimal = parse_numbers(cells, table.delimiter)
@@ -65,7 +65,7 @@ def prepare(path: str | Path, value_column: str | None = None, time_column: str 
         raise UserInputError(f"Column '{value_column}' holds no numbers (e.g. '{cells.iloc[0]}'). "
                              "Choose a column of numbers as the value column.")
     if decimal == ",":
-        notices.append("Read numbers with a decimal comma (1.150,05 = 1150.05).")
+        notes.append("Read numbers with a decimal comma (1.150,05 = 1150.05).")
     is_missing = cells.str.lower().isin(MISSING).to_numpy()
     gaps = ~np.isfinite(values)
     missing, non_numeric = int((gaps & is_missing).sum()), int((gaps & ~is_missing).sum())
@@ -73,15 +73,16 @@ def prepare(path: str | Path, value_column: str | None = None, time_column: str 
         examples = ", ".join(sorted({repr(c) for c in cells[gaps & ~is_missing]})[:3])
         parts = ([f"{missing} empty or marked missing"] if missing else []) + \
                 ([f"{non_numeric} not a number ({examples})"] if non_numeric else [])
-        notices.append(f"In '{value_column}', {' and '.join(parts)}: treated as gaps.")
+        notes.append(f"In '{value_column}', {' and '.join(parts)}: treated as gaps.")
     counts = dict(missing=missing, non_numeric=non_numeric, missing_times=0, dropped=0)
     series = pd.Series(values)
     freq = None
     if time_column:
-        series, freq = _on_time_axis(series, frame[time_column], time_column, counts, notices)
-    return _fill_and_cut(series, freq, value_column, time_column, context_length, counts, notices)
+        series, freq = _on_time_axis(series, frame[time_column], time_column, counts, notes)
+    return _fill_and_cut(series, freq, value_column, time_column, context_length, counts, notes)
 
-def _on_time_axis(series: pd.Series, cells: pd.Series, column: str, counts: dict, notices: list):
+
+def _on_time_axis(series: pd.Series, cells: pd.Series, column: str, counts: dict, notes: list):
     times = parse_times(cells)
     bad = times.isna().to_numpy()
     if bad.mean() > 0.5:
@@ -89,24 +90,24 @@ def _on_time_axis(series: pd.Series, cells: pd.Series, column: str, counts: dict
                              f"Choose another time column, or '{NO_TIME}' to number the steps.")
     if bad.any():
         counts["dropped"] += int(bad.sum())
-        notices.append(f"Dropped {int(bad.sum())} row(s) whose '{column}' is not a date.")
+        notes.append(f"Dropped {int(bad.sum())} row(s) whose '{column}' is not a date.")
     series = pd.Series(series.to_numpy()[~bad], index=pd.DatetimeIndex(times[~bad]))
     if not series.index.is_monotonic_increasing:
         series = series.sort_index(kind="stable")
-        notices.append(f"Rows were sorted by '{column}'.")
+        notes.append(f"Rows were sorted by '{column}'.")
     if series.index.has_duplicates:
         n_dupes = int(series.index.duplicated().sum())
         series = series.groupby(level=0).mean()
-        notices.append(f"{n_dupes} row(s) repeated a time already seen: values at the same time were averaged.")
+        notes.append(f"{n_dupes} row(s) repeated a time already seen: values at the same time were averaged.")
     freq = infer_frequency(series.index)
     if freq is None:
-        notices.append(f"'{column}' has no regular spacing (pd.infer_freq found none), so the forecast "
+        notes.append(f"'{column}' has no regular spacing (pd.infer_freq found none), so the forecast "
                        "is labelled with step numbers 1, 2, … instead of dates.")
         return series.reset_index(drop=True), None
     grid = pd.date_range(series.index[0], series.index[-1], freq=freq)
     if len(grid) > len(series):
         counts["missing_times"] = len(grid) - len(series)
-        notices.append(f"{counts['missing_times']} time step(s) were missing from '{column}' "
+        notes.append(f"{counts['missing_times']} time step(s) were missing from '{column}' "
                        f"(frequency {freq}): treated as gaps.")
         series = series.reindex(grid)
     return series, freq
@@ -129,7 +130,7 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     return freq if index.isin(grid).all() and len(grid) <= 2 * len(index) else None
 
 
-def _fill_and_cut(series: pd.Series, freq, name, time_column, context_length, counts, notices):
+def _fill_and_cut(series: pd.Series, freq, name, time_column, context_length, counts, notes):
     valid = series.notna().to_numpy()
     if not valid.any():
         raise UserInputError(f"Column '{name}' holds no numbers.")
@@ -137,7 +138,7 @@ def _fill_and_cut(series: pd.Series, freq, name, time_column, context_length, co
     if first or last < len(series):
         edge = first + len(series) - last
         counts["dropped"] += edge
-        notices.append(f"Dropped {edge} gap(s) at the start or end of the series (nothing to interpolate from).")
+        notes.append(f"Dropped {edge} gap(s) at the start or end of the series (nothing to interpolate from).")
         series = series.iloc[first:last]
     interpolated = int(series.isna().sum())
     if interpolated > MAX_FILLED_SHARE * len(series):
@@ -145,15 +146,15 @@ def _fill_and_cut(series: pd.Series, freq, name, time_column, context_length, co
                              "too many to fill in. Check the value column, or clean the file.")
     if interpolated:
         series = series.interpolate(method="linear")
-        notices.append(f"Filled {interpolated} gap(s) by linear interpolation.")
+        notes.append(f"Filled {interpolated} gap(s) by linear interpolation.")
     if len(series) < MIN_POINTS:
         raise UserInputError(f"The series has {len(series)} usable point(s); forecasting needs at least "
                              f"{MIN_POINTS}. Upload a longer series.")
     total = len(series)
     if total > context_length:
         series = series.iloc[-context_length:]
-        notices.append(f"Used the most recent {context_length:,} of {total:,} points (the context length).")
+        notes.append(f"Used the most recent {context_length:,} of {total:,} points (the context length).")
     times = series.index if freq else None
     return PreparedSeries(name, series.to_numpy(dtype="float64"), times, freq, time_column, total,
                           counts["missing"], counts["non_numeric"], counts["missing_times"], interpolated,
-                          counts["dropped"], tuple(notices))
+                          counts["dropped"], tuple(notes))

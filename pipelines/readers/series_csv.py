@@ -7,9 +7,12 @@ pipelines/readers/series.py cleans what is read here into the series a model rea
     from pipelines.readers import series_csv
     series_csv.inspect("assets/series/bad/semicolon.csv")  # Columns(names, value="Verbrauch (kWh)", time="Datum")
 
-Rules (each one ends in a notice in the status line, or a UserInputError saying what to do):
+Rules (each one ends in a note in the status line, or a UserInputError saying what to do):
 - The delimiter (, ; tab |) and the decimal mark are sniffed, so a European spreadsheet export
   ("01.01.2024;1.150,05") reads as dates and 1150.05.
+- The text encoding comes from a byte-order mark when there is one: a spreadsheet's "Unicode text"
+  export is UTF-16 (little- or big-endian) with a BOM and tabs, its "CSV UTF-8" has a UTF-8 BOM.
+  Without one: UTF-8, else Windows-1252.
 - A first line of numbers is data, not a header. Binary files, empty files and files over
   MAX_FILE_BYTES are refused.
 - Unless named, the time column is the first column of dates and the value column the first other
@@ -18,11 +21,13 @@ Rules (each one ends in a notice in the status line, or a UserInputError saying 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -38,6 +43,9 @@ MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "--", "?", "#n/a", "miss
 _BINARY_KINDS = {b"PK": "an Excel workbook or a zip archive", b"\xd0\xcf": "an old Excel workbook",
                  b"\x89PNG": "a PNG image", b"\xff\xd8": "a JPEG image", b"%PDF": "a PDF",
                  b"RIFF": "a WAV audio file", b"GIF8": "a GIF image"}
+# Longest first: UTF-32 LE's mark begins with UTF-16 LE's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _US_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"  # 1,234.5
 _EU_NUMBER = r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+)$"  # 1.234,5 or 3,14
 
@@ -46,7 +54,7 @@ _EU_NUMBER = r"^[+-]?(\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+)$"  # 1.234,5 or 3,14
 class Table:
     frame: pd.DataFrame  # every cell as stripped text
     delimiter: str
-    notices: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,17 +75,7 @@ def read_table(path: str | Path) -> Table:
     if size > MAX_FILE_BYTES:
         raise UserInputError(f"The file is {size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB. "
                              "Keep only the most recent rows (the model reads at most 2,048).")
-    raw = path.read_bytes()
-    if b"\x00" in raw[:8192]:
-        kind = next((k for magic, k in _BINARY_KINDS.items() if raw.startswith(magic)), "a binary file")
-        raise UserInputError(f"This is not a CSV text file (it looks like {kind}). "
-                             "Export the data as CSV (comma- or semicolon-separated text) and upload that.")
-    notices = []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-        notices.append("The file is not UTF-8; it was read as Windows-1252 text.")
+    text, notes = _decode(path.read_bytes())
     if not text.strip():
         raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
     delimiter = _sniff_delimiter(text)
@@ -85,14 +83,38 @@ def read_table(path: str | Path) -> Table:
     if np.isfinite(parse_numbers(pd.Series(frame.columns, dtype=str), delimiter)[0]).any():  # data, not names
         frame = _read(text, delimiter, header=None)
         frame.columns = [f"column {i + 1}" for i in range(frame.shape[1])]
-        notices.append("The first line holds numbers, so the file was read as having no header row.")
+        notes.append("The first line holds numbers, so the file was read as having no header row.")
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.drop(columns=[c for c in frame.columns if c.startswith("Unnamed:") and not frame[c].ne("").any()])
     if frame.empty:
         raise UserInputError(f"The file has column names ({', '.join(frame.columns)}) but no rows of data.")
     if delimiter != ",":
-        notices.append(f"Read as {_DELIMITER_NAMES[delimiter]}-separated values.")
-    return Table(frame, delimiter, tuple(notices))
+        notes.append(f"Read as {_DELIMITER_NAMES[delimiter]}-separated values.")
+    return Table(frame, delimiter, tuple(notes))
+
+
+def _decode(raw: bytes) -> tuple[str, list[str]]:
+    """The file's text, in the encoding its byte-order mark names, else UTF-8, else Windows-1252."""
+    bom, encoding = next(((b, e) for b, e in _BOMS if raw.startswith(b)), (b"", "utf-8"))
+    # UTF-16 text is half NUL bytes, so only a file without a mark is judged binary by its bytes.
+    if not bom and b"\x00" in raw[:8192]:
+        _refuse_binary(raw)
+    try:
+        text = raw[len(bom):].decode(encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf-8":  # bytes that merely start like a mark (or a damaged file): not text
+            _refuse_binary(raw)
+        return raw[len(bom):].decode("cp1252", errors="replace"), [
+            "The file is not UTF-8; it was read as Windows-1252 text."]
+    if "\x00" in text[:8192]:  # decoded, but holds NUL characters: binary that started like a mark
+        _refuse_binary(raw)
+    return text, []
+
+
+def _refuse_binary(raw: bytes) -> NoReturn:
+    kind = next((k for magic, k in _BINARY_KINDS.items() if raw.startswith(magic)), "a binary file")
+    raise UserInputError(f"This is not a CSV text file (it looks like {kind}). "
+                         "Export the data as CSV (comma- or semicolon-separated text) and upload that.")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -117,7 +139,7 @@ def _read(text: str, delimiter: str, header) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=header, dtype=str,
                             keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
     except pd.errors.EmptyDataError:
-        raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.")
+        raise UserInputError("The file is empty. Upload a CSV with a header row and one value per row.") from None
     except (pd.errors.ParserError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise UserInputError(f"The file could not be read as CSV ({reason}). "

@@ -4,11 +4,14 @@ Chronos-Bolt (the course's "Transformers for time series" chapter) scales the se
 patches of 16 points that a T5 encoder reads like tokens, and predicts nine quantiles of the next 64
 steps in one pass. We show the median and the 10%-90% band (an 80% prediction interval).
 
+The bundle's `model` is the chronos library's ChronosBoltPipeline (its `.model` is the torch module);
+Chronos-Bolt reads the numbers themselves, so there is no processor.
+
     from pipelines.core.loading import ModelManager
     from pipelines.core.settings import Settings
     from pipelines.tasks import forecasting
-    models = ModelManager(Settings(model_source="tiny"))
-    result = forecasting.run(models, "assets/series/monthly_airline_style.csv", horizon=24)
+    models = ModelManager(Settings(model_source="tiny")).task("forecasting")
+    result = forecasting.forecast(models, "assets/series/monthly_airline_style.csv", horizon=24)
     result.table()          # time, q10, median, q90
 
 Horizons beyond the model's 64 steps are allowed up to MAX_HORIZON: the library then feeds its own
@@ -24,35 +27,37 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.core import checks
+from pipelines.core.bundle import Bundle, LoadRequest
+from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
-from pipelines.core.loading import LoadRequest
 from pipelines.readers import series as series_io
 from pipelines.readers.series import MIN_POINTS, PreparedSeries
 
-TASK_ID = "forecasting"
 MAX_CONTEXT = 2048  # Chronos-Bolt reads at most this many points (chronos_config.context_length)
 NATURAL_HORIZON = 64  # steps Chronos-Bolt predicts in one pass (chronos_config.prediction_length)
 MAX_HORIZON = 256  # four passes; further out the fed-back forecasts mostly repeat themselves
 DEFAULT_HORIZON = 24
+DEFAULT_CONTEXT = MAX_CONTEXT  # all the model can read: the most recent points matter most, but more helps
 BAND = (0.1, 0.5, 0.9)  # the quantiles shown: lower edge of the 80% band, median, upper edge
 
 
-@dataclass
-class ChronosBundle:
-    pipeline: object  # chronos.ChronosBoltPipeline; its .model is the torch module
-    context_length: int
-    prediction_length: int
-    quantiles: tuple[float, ...]
+@dataclass(frozen=True)
+class Request:
+    """A checked request: the series read and cleaned, the settings in range; nothing needs the model."""
+    history: PreparedSeries
+    horizon: int
+    model_id: str
 
 
 @dataclass(frozen=True)
 class Forecast:
-    history: PreparedSeries  # what the model read (values, times, notices from cleaning)
+    history: PreparedSeries  # what the model read (values, times, notes from cleaning)
     labels: list  # future timestamps (pd.Timestamp) or step numbers (int)
     q10: np.ndarray
     median: np.ndarray
     q90: np.ndarray
-    notices: tuple[str, ...]  # cleaning notices, then forecasting ones
+    notes: tuple[str, ...] = ()  # cleaning notes, then forecasting ones
 
     @property
     def horizon(self) -> int:
@@ -78,7 +83,8 @@ def _round(values: np.ndarray) -> list[float]:
     return [float(f"{v:.6g}") for v in values]
 
 
-def load(request: LoadRequest) -> ChronosBundle:
+def load(request: LoadRequest) -> Bundle:
+    """load_pretrained's steps by hand: the chronos library wraps the model in its own pipeline."""
     import torch
     from chronos import BaseChronosPipeline
 
@@ -91,10 +97,9 @@ def load(request: LoadRequest) -> ChronosBundle:
     pipeline = BaseChronosPipeline.from_pretrained(loc.source, device_map=request.placement.device, dtype=dtype,
                                                    **loc.pretrained_kwargs)
     pipeline.model.eval()
-    # We tell the person in the status line instead (see forecast()); the library warns on every call.
+    # We tell the person in the status line instead (see run()); the library warns on every call.
     warnings.filterwarnings("ignore", message="We recommend keeping prediction length")
-    return ChronosBundle(pipeline, int(pipeline.model_context_length), int(pipeline.model_prediction_length),
-                         tuple(float(q) for q in pipeline.quantiles))
+    return Bundle(pipeline, None, request.placement.device, request.family, request.checkpoint)
 
 
 def _has_bf16() -> bool:
@@ -106,65 +111,65 @@ def _has_bf16() -> bool:
         return True
 
 
-def _whole(value) -> bool:
-    try:
-        return float(value).is_integer()
-    except (TypeError, ValueError):
-        return False
+# What the checkpoint's chronos_config says, read from the loaded pipeline.
+def context_window(bundle: Bundle) -> int:
+    return int(bundle.model.model_context_length)
 
 
-def check_horizon(horizon) -> int:
-    if not _whole(horizon) or not 1 <= float(horizon) <= MAX_HORIZON:
-        raise UserInputError(f"The forecast horizon must be a whole number of steps from 1 to {MAX_HORIZON} "
-                             f"(Chronos-Bolt predicts {NATURAL_HORIZON} at once); got {horizon}.")
-    return int(horizon)
+def steps_per_pass(bundle: Bundle) -> int:
+    return int(bundle.model.model_prediction_length)
 
 
-def check_context_length(context_length) -> int:
-    if not _whole(context_length) or not MIN_POINTS <= float(context_length) <= MAX_CONTEXT:
-        raise UserInputError(f"The context length must be a whole number of points from {MIN_POINTS} to "
-                             f"{MAX_CONTEXT} (the most Chronos-Bolt reads); got {context_length}.")
-    return int(context_length)
+def quantile_levels(bundle: Bundle) -> tuple[float, ...]:
+    return tuple(float(q) for q in bundle.model.quantiles)
 
 
-def prepare(path: str | Path | None, value_column: str | None = None, time_column: str | None = None,
-            context_length: int = MAX_CONTEXT) -> PreparedSeries:
-    """Read and clean the series (no model needed): every input problem is raised here, first."""
-    if not path:
+def check(models, series: str | Path | None, value_column: str | None = None, time_column: str | None = None,
+          horizon: int = DEFAULT_HORIZON, context_length: int = DEFAULT_CONTEXT,
+          model_id: str | None = None) -> Request:
+    """Settings, model choice, then the file read and cleaned: every input problem is raised here."""
+    horizon = checks.whole_number("Forecast horizon", horizon, 1, MAX_HORIZON,
+                                  hint=f"Chronos-Bolt predicts {NATURAL_HORIZON} steps at once.")
+    context = checks.whole_number("Context length", context_length, MIN_POINTS, MAX_CONTEXT,
+                                  hint=f"Chronos-Bolt reads at most {MAX_CONTEXT:,} points.")
+    repo_id = models.checkpoint(model_id).repo_id
+    if not series:
         raise UserInputError("Upload a CSV file with a column of numbers, or pick one of the example series.")
-    return series_io.prepare(path, value_column or None, time_column or None, check_context_length(context_length))
+    history = series_io.prepare(series, value_column or None, time_column or None, context)
+    return Request(history, horizon, repo_id)
 
 
-def forecast(models, history: PreparedSeries, horizon: int = DEFAULT_HORIZON,
-             model_id: str | None = None) -> Forecast:
+def run(models, request: Request, progress: Progress = no_progress) -> Forecast:
     import torch
 
-    horizon = check_horizon(horizon)
-    bundle: ChronosBundle = models.get(TASK_ID, model_id).bundle
-    notices = list(history.notices)
+    bundle = models.bundle(request.model_id)
+    history, horizon = request.history, request.horizon
+    notes = list(history.notes)
     values = history.values
-    if len(values) > bundle.context_length:  # only for a model with a shorter context than MAX_CONTEXT
-        values = values[-bundle.context_length:]
-        notices.append(f"This model reads at most {bundle.context_length} points: used the most recent ones.")
-    if horizon > bundle.prediction_length:
-        notices.append(f"Chronos-Bolt predicts {bundle.prediction_length} steps in one pass; beyond that it "
-                       "extends its own forecast, so the far end is less reliable.")
+    window, one_pass, levels = context_window(bundle), steps_per_pass(bundle), quantile_levels(bundle)
+    if len(values) > window:  # only for a model with a shorter context than MAX_CONTEXT
+        values = values[-window:]
+        notes.append(f"This model reads at most {window} points: used the most recent ones.")
+    if horizon > one_pass:
+        notes.append(f"Chronos-Bolt predicts {one_pass} steps in one pass; beyond that it "
+                     "extends its own forecast, so the far end is less reliable.")
+    progress(0.0, f"Forecasting {horizon} steps from {len(values):,} points…")
     context = torch.tensor(values, dtype=torch.float32)
-    quantiles, _mean = bundle.pipeline.predict_quantiles(
-        context, prediction_length=horizon, quantile_levels=list(bundle.quantiles), limit_prediction_length=False)
+    quantiles, _mean = bundle.model.predict_quantiles(
+        context, prediction_length=horizon, quantile_levels=list(levels), limit_prediction_length=False)
     # Nothing in the model forces its nine quantile outputs into order, so they can cross (random
     # weights always do). Sorting each step's values (monotone rearrangement, Chernozhukov et al. 2010)
     # gives ordered quantiles that are never further from the true ones than the crossed outputs.
     q = np.sort(quantiles[0].float().numpy().astype("float64"), axis=-1)
-    q10, median, q90 = (q[:, bundle.quantiles.index(level)] for level in BAND)
-    return Forecast(history, history.future_labels(horizon), q10, median, q90, tuple(notices))
+    q10, median, q90 = (q[:, levels.index(level)] for level in BAND)
+    return Forecast(history, history.future_labels(horizon), q10, median, q90, tuple(notes))
 
 
-def run(models, path, value_column: str | None = None, time_column: str | None = None,
-        horizon: int = DEFAULT_HORIZON, context_length: int = MAX_CONTEXT, model_id: str | None = None) -> Forecast:
-    """Everything at once: read, clean, forecast."""
-    check_horizon(horizon)
-    return forecast(models, prepare(path, value_column, time_column, context_length), horizon, model_id)
+def forecast(models, series: str | Path | None, value_column: str | None = None, time_column: str | None = None,
+             horizon: int = DEFAULT_HORIZON, context_length: int = DEFAULT_CONTEXT, model_id: str | None = None,
+             progress: Progress = no_progress) -> Forecast:
+    """check() then run(): read, clean, forecast."""
+    return run(models, check(models, series, value_column, time_column, horizon, context_length, model_id), progress)
 
 
 def to_csv(result: Forecast, path: Path) -> Path:
