@@ -25,25 +25,34 @@ MONTHLY = SERIES / "monthly_airline_style.csv"
 SMALL, TINY = "amazon/chronos-bolt-small", "amazon/chronos-bolt-tiny"
 
 
-def test_miniature_loads_through_the_chronos_pipeline(models):
+@pytest.fixture(scope="module")
+def fc(models):
+    return models.task("forecasting")
+
+
+def test_miniature_loads_through_the_chronos_pipeline(fc):
+    import torch
     from chronos import ChronosBoltPipeline
     from chronos.chronos_bolt import ChronosBoltModelForForecasting
 
-    loaded = models.get("forecasting", SMALL)
+    loaded = fc.get(SMALL)
     bundle = loaded.bundle
     assert loaded.location.kind == "miniature"
-    assert type(bundle.pipeline) is ChronosBoltPipeline
-    assert type(bundle.pipeline.model) is ChronosBoltModelForForecasting and not bundle.pipeline.model.training
-    assert (bundle.context_length, bundle.prediction_length) == (2048, 64)
-    assert bundle.quantiles == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-    config = bundle.pipeline.model.config
+    assert (bundle.family, bundle.checkpoint.repo_id, bundle.device, bundle.processor) == (
+        "forecasting", SMALL, "cpu", None)
+    assert type(bundle.model) is ChronosBoltPipeline
+    assert type(bundle.model.model) is ChronosBoltModelForForecasting and not bundle.model.model.training
+    assert bundle.model.model.dtype == torch.float32
+    assert (forecasting.context_window(bundle), forecasting.steps_per_pass(bundle)) == (2048, 64)
+    assert forecasting.quantile_levels(bundle) == (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+    config = bundle.model.model.config
     assert config.chronos_config["input_patch_size"] == 16 and config.chronos_config["use_reg_token"] is True
-    assert config.d_model == 32 and loaded.nbytes < 2_000_000
+    assert config.d_model == 32 and 0 < loaded.nbytes < 2_000_000
 
 
-def test_forecast_shape_order_labels_and_determinism(models):
-    first = forecasting.run(models, MONTHLY, horizon=12)
-    again = forecasting.run(models, MONTHLY, horizon=12)
+def test_forecast_shape_order_labels_and_determinism(fc):
+    first = forecasting.forecast(fc, MONTHLY, horizon=12)
+    again = forecasting.forecast(fc, MONTHLY, horizon=12)
     assert first.horizon == 12 and len(first.q10) == len(first.q90) == len(first.labels) == 12
     assert np.isfinite(np.stack([first.q10, first.median, first.q90])).all()
     assert (first.q10 <= first.median).all() and (first.median <= first.q90).all()
@@ -56,45 +65,64 @@ def test_forecast_shape_order_labels_and_determinism(models):
     assert table["time"].iloc[0] == "2025-01-01"
 
 
-def test_the_model_reads_only_the_most_recent_context(models):
+def test_the_model_reads_only_the_most_recent_context(fc):
     """The forecast equals the library's own on the last 50 points, quantiles sorted (crossing fixed)."""
     import torch
 
-    result = forecasting.run(models, SERIES / "daily_temperature.csv", horizon=8, context_length=50)
+    result = forecasting.forecast(fc, SERIES / "daily_temperature.csv", horizon=8, context_length=50)
     raw = pd.read_csv(SERIES / "daily_temperature.csv")["temperature"].to_numpy()
     np.testing.assert_array_equal(result.history.values, raw[-50:])
-    pipeline = models.get("forecasting", SMALL).bundle.pipeline
+    pipeline = fc.bundle(SMALL).model
     quantiles, _ = pipeline.predict_quantiles(torch.tensor(raw[-50:], dtype=torch.float32), prediction_length=8)
     expected = np.sort(quantiles[0].numpy().astype("float64"), axis=-1)
     np.testing.assert_allclose(result.median, expected[:, 4], rtol=1e-6)
     np.testing.assert_allclose(result.q10, expected[:, 0], rtol=1e-6)
     np.testing.assert_allclose(result.q90, expected[:, 8], rtol=1e-6)
-    longer = forecasting.run(models, SERIES / "daily_temperature.csv", horizon=8, context_length=400)
+    longer = forecasting.forecast(fc, SERIES / "daily_temperature.csv", horizon=8, context_length=400)
     assert not np.array_equal(longer.median, result.median)
 
 
-def test_long_horizons_and_the_alternative_model(models):
-    long = forecasting.run(models, SERIES / "hourly_energy.csv", horizon=100, model_id=TINY)
+def test_long_horizons_and_the_alternative_model(fc):
+    long = forecasting.forecast(fc, SERIES / "hourly_energy.csv", horizon=100, model_id=TINY)
     assert long.horizon == 100 and (long.q10 <= long.median).all() and (long.median <= long.q90).all()
     assert long.labels[-1] == pd.Timestamp("2024-03-25 00:00") + pd.Timedelta(hours=99)
-    assert any("64 steps in one pass" in n for n in long.notices)
-    assert models.is_loaded("forecasting", TINY)
-    short = forecasting.run(models, SERIES / "hourly_energy.csv", horizon=5, model_id=TINY)
-    assert not any("64 steps" in n for n in short.notices)
+    assert any("64 steps in one pass" in n for n in long.notes)
+    assert fc.is_loaded(TINY)
+    short = forecasting.forecast(fc, SERIES / "hourly_energy.csv", horizon=5, model_id=TINY)
+    assert not any("64 steps" in n for n in short.notes)
+
+
+def test_check_reads_the_file_and_loads_no_model_and_run_reports_progress(fc):
+    from pipelines.core.loading import ModelManager
+    from tests.conftest import tiny_settings
+
+    fresh = ModelManager(tiny_settings()).task("forecasting")
+    request = forecasting.check(fresh, BAD / "gaps.csv", horizon=5.0, context_length="40", model_id="Chronos-Bolt tiny")
+    assert (request.horizon, request.model_id, len(request.history.values)) == (5, TINY, 40)
+    assert type(request.horizon) is int and not fresh.is_loaded(TINY)
+    seen = []
+    result = forecasting.run(fresh, request, lambda fraction, message: seen.append((fraction, message)))
+    assert seen == [(0.0, "Forecasting 5 steps from 40 points…")]
+    assert result.notes == request.history.notes and any("Filled" in n for n in result.notes)
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(horizon=0), "horizon must be a whole number of steps from 1 to 256"),
-    (dict(horizon=257), "from 1 to 256"),
-    (dict(horizon=2.5), "whole number"),
-    (dict(horizon="twelve"), "whole number"),
-    (dict(context_length=5), "context length must be a whole number of points from 10 to 2048"),
-    (dict(context_length=4096), "from 10 to 2048"),
-    (dict(model_id="amazon/chronos-t5-large"), "Unknown model"),
+    (dict(horizon=0), r"Forecast horizon must be a whole number from 1 to 256; got 0\. Chronos-Bolt predicts 64"),
+    (dict(horizon=257), "Forecast horizon must be a whole number from 1 to 256; got 257."),
+    (dict(horizon=2.5), "Forecast horizon must be a whole number from 1 to 256; got 2.5."),
+    (dict(horizon="twelve"), "Forecast horizon must be a whole number from 1 to 256; got twelve."),
+    (dict(context_length=5), r"Context length must be a whole number from 10 to 2,048; got 5\. Chronos-Bolt reads"),
+    (dict(context_length=4096), "Context length must be a whole number from 10 to 2,048; got 4096."),
+    (dict(model_id="amazon/chronos-t5-large"), "Unknown model 'amazon/chronos-t5-large'"),
 ])
-def test_out_of_range_settings_are_refused(models, kwargs, message):
+def test_out_of_range_settings_are_refused(fc, kwargs, message):
     with pytest.raises(UserInputError, match=message):
-        forecasting.run(models, MONTHLY, **kwargs)
+        forecasting.forecast(fc, MONTHLY, **kwargs)
+
+
+def test_no_file_is_refused_with_a_sentence(fc):
+    with pytest.raises(UserInputError, match="Upload a CSV file with a column of numbers"):
+        forecasting.forecast(fc, None)
 
 
 # --- the endpoint, through gradio_client -------------------------------------------------------
