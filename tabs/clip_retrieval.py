@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines.core.registry import task
 from pipelines.tasks import clip_retrieval as clip
-from tabs.image_classification import image_input, uploaded_path
-from ui.widgets import ASSETS, default_concurrency, describe, loading_status, model_picker, status_box, user_errors
+from tabs.image_classification import image_input, loading_note, uploaded_path
+from ui.widgets import (
+    ASSETS,
+    describe,
+    examples,
+    load_model,
+    model_picker,
+    progress_bar,
+    public_event,
+    status_box,
+    user_errors,
+)
 
-SPEC = task("clip")
 IMAGES = ASSETS / "images"
 DEFAULT_LABELS = "cat, dog, car, house, fruit, sunset"
 DEFAULT_CAPTIONS = "\n".join([
@@ -25,8 +33,8 @@ DEFAULT_CAPTIONS = "\n".join([
 
 
 def build(models) -> None:
-    events = dict(concurrency_id=SPEC.id, concurrency_limit=default_concurrency(models), preprocess=False)
-    model = model_picker(SPEC)
+    default_model = models.spec.default.repo_id
+    model = model_picker(models)
     status = status_box()
 
     with gr.Tab("Zero-shot labels"):
@@ -54,8 +62,7 @@ def build(models) -> None:
                 gallery = gr.Gallery(label="Best match first", columns=3, height=420, object_fit="contain")
                 table = gr.Dataframe(headers=["rank", "picture", "similarity", "probability"],
                                      label="Scores", interactive=False)
-        gr.Examples([["a dog in a park"], ["a photo of a cat"], ["a red car"], ["the sea at sunset"]],
-                    inputs=[query])
+        gr.Examples([[q] for q in examples(models.spec.examples)], inputs=[query])
 
     with gr.Tab("Rank captions for a picture"):
         with gr.Row():
@@ -68,29 +75,33 @@ def build(models) -> None:
                     inputs=[rc_image])
 
     def status_line(model_id, extra: str) -> str:
-        return describe(models.get(SPEC.id, model_id), extra)
+        return describe(models.get(model_id), extra)
 
     @user_errors
-    def zero_shot_image(image, labels, template=clip.DEFAULT_TEMPLATE, model_id=SPEC.default.repo_id):
-        probs = clip.zero_shot(models, uploaded_path(image), labels, template, model_id)
-        return probs, status_line(model_id, f"{len(probs)} labels")
+    def zero_shot_image(image, labels, template=clip.DEFAULT_TEMPLATE, model_id=default_model,
+                        progress=gr.Progress()):
+        checked = clip.check_zero_shot(models, uploaded_path(image), labels, template, model_id)
+        load_model(models, checked.model_id, progress)
+        probs = clip.run(models, checked)
+        return probs, status_line(checked.model_id, f"{len(probs)} labels")
 
     @user_errors
-    def search_images(query, images=None, include_examples=True, model_id=SPEC.default.repo_id):
+    def search_images(query, images=None, include_examples=True, model_id=default_model, progress=gr.Progress()):
         extra = [uploaded_path(f) for f in (images or [])]
-        hits = clip.search_images(models, query, extra, bool(include_examples), model_id)
+        checked = clip.check_search(models, query, extra, bool(include_examples), model_id)
+        load_model(models, checked.model_id, progress)
+        hits = clip.run(models, checked, progress_bar(progress))
         pictures = [(h.path, f"{rank}. {h.name} · {h.similarity:.3f}") for rank, h in enumerate(hits, 1)]
         rows = [[rank, h.name, round(h.similarity, 4), round(h.probability, 4)]
                 for rank, h in enumerate(hits, 1)]
-        return pictures, rows, status_line(model_id, f"{len(hits)} pictures ranked")
+        return pictures, rows, status_line(checked.model_id, f"{len(hits)} pictures ranked")
 
     @user_errors
-    def rank_captions(image, captions, model_id=SPEC.default.repo_id):
-        probs = clip.rank_captions(models, uploaded_path(image), captions, model_id)
-        return probs, status_line(model_id, f"{len(probs)} captions")
-
-    def loading_note(model_id):
-        return loading_status(models, SPEC, model_id)
+    def rank_captions(image, captions, model_id=default_model, progress=gr.Progress()):
+        checked = clip.check_captions(models, uploaded_path(image), captions, model_id)
+        load_model(models, checked.model_id, progress)
+        probs = clip.run(models, checked)
+        return probs, status_line(checked.model_id, f"{len(probs)} captions")
 
     wiring = [
         ([zs_run.click, zs_image.upload], zero_shot_image, [zs_image, zs_labels, template, model],
@@ -100,11 +111,12 @@ def build(models) -> None:
         ([rc_run.click, rc_image.upload], rank_captions, [rc_image, captions, model], [rc_out, status]),
     ]
     for triggers, fn, inputs, outputs in wiring:
-        gr.on(triggers, user_errors(loading_note), [model], [status], queue=False, api_visibility="private")
-        gr.on(triggers, fn, inputs, outputs, api_name=fn.__name__, **events)
+        gr.on(triggers, loading_note(models), [model], [status], queue=False, api_visibility="private")
+        # preprocess=False: our reader explains a bad picture (see tabs.image_classification.uploaded_path)
+        public_event(models, triggers, fn, inputs, outputs, preprocess=False)
 
 
 if __name__ == "__main__":
     from app import launch_single
 
-    launch_single(SPEC.id)
+    launch_single(__spec__.name)

@@ -1,10 +1,12 @@
-"""CLIP: zero-shot labels, search by text, captions by image; the gallery embedding cache; the endpoints."""
+"""CLIP: zero-shot labels, search by text, captions by image; the gallery embedding cache (in the model's
+bundle, counted here with the test's own hook on the vision tower); the endpoints."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -19,13 +21,33 @@ B32, B16 = "openai/clip-vit-base-patch32", "openai/clip-vit-base-patch16"
 CAT = IMAGES / "cat.png"
 
 
+@pytest.fixture(scope="module")
+def clip_models(models):
+    return models.task("clip")
+
+
+class ImagesEmbedded:
+    """Counts the pictures a CLIP model's vision tower embeds (the test's own forward hook)."""
+
+    def __init__(self, model):
+        self.count = 0
+        self._handle = model.vision_model.register_forward_pre_hook(self._record, with_kwargs=True)
+
+    def _record(self, module, args, kwargs):
+        self.count += int(kwargs["pixel_values"].shape[0])
+
+    def remove(self):
+        self._handle.remove()
+
+
 @pytest.mark.parametrize("repo_id, patch", [(B32, 32), (B16, 16)])
-def test_miniatures_have_the_real_classes_tokenizer_and_fields(models, repo_id, patch):
-    bundle = models.get(clip.TASK_ID, repo_id).bundle
-    assert type(bundle.model).__name__ == "CLIPModel"
+def test_miniatures_have_the_real_classes_tokenizer_and_fields(clip_models, repo_id, patch):
+    bundle = clip_models.bundle(repo_id)
+    assert type(bundle.model).__name__ == "CLIPModel" and bundle.family == "vision"
     assert type(bundle.processor).__name__ == "CLIPProcessor"
     assert type(bundle.processor.image_processor).__name__ == "CLIPImageProcessorPil"
-    ids = bundle.processor.tokenizer("a photo of a cat")["input_ids"]
+    assert isinstance(bundle.extras[clip.EMBEDDINGS], clip.ImageEmbeddingCache)
+    ids = bundle.tokenizer("a photo of a cat")["input_ids"]
     assert ids == [49406, 320, 1125, 539, 320, 2368, 49407]  # the real CLIP BPE
     vision, text = bundle.model.config.vision_config, bundle.model.config.text_config
     assert (vision.image_size, vision.patch_size) == (224, patch)
@@ -42,13 +64,13 @@ def test_parse_choices_strips_dedupes_and_counts():
             clip.parse_choices(text)
 
 
-def test_zero_shot_probabilities_sum_to_one_and_use_the_template(models):
-    probs = clip.zero_shot(models, CAT, "cat, dog, car, Dog, ")
+def test_zero_shot_probabilities_sum_to_one_and_use_the_template(clip_models):
+    probs = clip.zero_shot(clip_models, CAT, "cat, dog, car, Dog, ")
     assert list(probs) == sorted(probs, key=probs.get, reverse=True)
     assert set(probs) == {"cat", "dog", "car"}
     assert abs(sum(probs.values()) - 1) < 1e-5 and all(0 < p < 1 for p in probs.values())
-    assert clip.zero_shot(models, CAT, "cat, dog, car") == probs  # deterministic
-    bare = clip.zero_shot(models, CAT, "cat, dog, car", "{label}")
+    assert clip.zero_shot(clip_models, CAT, "cat, dog, car") == probs  # deterministic
+    bare = clip.zero_shot(clip_models, CAT, "cat, dog, car", "{label}")
     assert any(abs(bare[k] - probs[k]) > 1e-6 for k in probs)  # the template reaches the model
 
 
@@ -60,32 +82,32 @@ def test_zero_shot_probabilities_sum_to_one_and_use_the_template(models):
     (dict(image=BAD / "truncated.jpg"), "damaged"),
     (dict(image=BAD / "not_an_image.png"), "not an image"),
 ])
-def test_zero_shot_bad_inputs(models, kwargs, words):
+def test_zero_shot_bad_inputs(clip_models, kwargs, words):
     args = dict(image=CAT, labels="cat, dog", template=clip.DEFAULT_TEMPLATE) | kwargs
     with pytest.raises(UserInputError, match=words):
-        clip.zero_shot(models, args["image"], args["labels"], args["template"])
+        clip.zero_shot(clip_models, args["image"], args["labels"], args["template"])
 
 
-def test_rank_captions_sorted_and_summing_to_one(models):
-    probs = clip.rank_captions(models, IMAGES / "dog_park.jpg", "a dog in a park\na cat\n\na red car\n")
+def test_rank_captions_sorted_and_summing_to_one(clip_models):
+    probs = clip.rank_captions(clip_models, IMAGES / "dog_park.jpg", "a dog in a park\na cat\n\na red car\n")
     assert set(probs) == {"a dog in a park", "a cat", "a red car"}
     assert list(probs.values()) == sorted(probs.values(), reverse=True)
     assert abs(sum(probs.values()) - 1) < 1e-5
     with pytest.raises(UserInputError, match="at least 2 different captions"):
-        clip.rank_captions(models, CAT, "only one caption")
+        clip.rank_captions(clip_models, CAT, "only one caption")
 
 
-def test_search_ranks_every_gallery_picture_once(models, tmp_path):
+def test_search_ranks_every_gallery_picture_once(clip_models, tmp_path):
     copy = shutil.copy(CAT, tmp_path / "same_cat.png")  # same bytes as a bundled picture: listed once
     extra = shutil.copy(BAD / "rgba.png", tmp_path / "mine.png")
-    hits = clip.search_images(models, "a dog in a park", [str(copy), str(extra)])
+    hits = clip.search_images(clip_models, "a dog in a park", [str(copy), str(extra)])
     bundled = clip.bundled_gallery()
     assert len(bundled) >= 6
     assert sorted(h.name for h in hits) == sorted([p.name for p in bundled] + ["mine.png"])
     assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
     assert all(-1 <= h.similarity <= 1 for h in hits)
     assert abs(sum(h.probability for h in hits) - 1) < 1e-5
-    only_mine = clip.search_images(models, "a cat", [str(extra)], include_bundled=False)
+    only_mine = clip.search_images(clip_models, "a cat", [str(extra)], include_bundled=False)
     assert [h.name for h in only_mine] == ["mine.png"] and abs(only_mine[0].probability - 1) < 1e-6
 
 
@@ -96,30 +118,36 @@ def test_search_ranks_every_gallery_picture_once(models, tmp_path):
     ("a cat", [BAD / "truncated.jpg"], False, "damaged"),
     ("a cat", ["/no/such/file.png"], True, "was not found"),
 ])
-def test_search_bad_inputs(models, query, extra, bundled, words):
+def test_search_bad_inputs(clip_models, query, extra, bundled, words):
     with pytest.raises(UserInputError, match=words):
-        clip.search_images(models, query, [str(p) for p in extra], bundled)
+        clip.search_images(clip_models, query, [str(p) for p in extra], bundled)
 
 
 def test_gallery_embeddings_are_computed_once_and_again_only_when_the_gallery_changes(tmp_path):
     from pipelines.core.loading import ModelManager
 
-    models = ModelManager(tiny_settings())  # a fresh bundle: its cache starts empty
-    cache = models.get(clip.TASK_ID).bundle.gallery
+    models = ModelManager(tiny_settings()).task("clip")  # a fresh bundle: its cache starts empty
+    embedded = ImagesEmbedded(models.bundle().model)
     n = len(clip.bundled_gallery())
-    clip.search_images(models, "a cat")
-    assert cache.computed == n
-    clip.search_images(models, "a red car")
-    clip.search_images(models, "a house")
-    assert cache.computed == n  # unchanged gallery: only the queries were embedded
-    added = shutil.copy(BAD / "grayscale.png", tmp_path / "gray.png")
-    clip.search_images(models, "a cat", [str(added)])
-    assert cache.computed == n + 1  # one new picture: one new embedding
-    (tmp_path / "gray.png").write_bytes((BAD / "cmyk.jpg").read_bytes())  # same name, new content
-    clip.search_images(models, "a cat", [str(added)])
-    assert cache.computed == n + 2
-    clip.search_images(models, "a cat", model_id=B16)  # another model: its own bundle and cache
-    assert models.get(clip.TASK_ID, B16).bundle.gallery.computed == n and cache.computed == n + 2
+    try:
+        clip.search_images(models, "a cat")
+        assert embedded.count == n
+        clip.search_images(models, "a red car")
+        clip.search_images(models, "a house")
+        assert embedded.count == n  # unchanged gallery: only the queries were embedded
+        added = shutil.copy(BAD / "grayscale.png", tmp_path / "gray.png")
+        clip.search_images(models, "a cat", [str(added)])
+        assert embedded.count == n + 1  # one new picture: one new embedding
+        (tmp_path / "gray.png").write_bytes((BAD / "cmyk.jpg").read_bytes())  # same name, new content
+        clip.search_images(models, "a cat", [str(added)])
+        assert embedded.count == n + 2
+        assert len(models.bundle().extras[clip.EMBEDDINGS]) == n + 2
+        other = ImagesEmbedded(models.bundle(B16).model)
+        clip.search_images(models, "a cat", model_id=B16)  # another model: its own bundle and cache
+        assert other.count == n and embedded.count == n + 2
+        other.remove()
+    finally:
+        embedded.remove()
 
 
 def test_embedding_cache_is_bounded_and_computes_each_key_once_under_threads():
@@ -128,19 +156,33 @@ def test_embedding_cache_is_bounded_and_computes_each_key_once_under_threads():
 
     def compute(keys):
         calls.append(list(keys))
-        return [f"emb-{k[1]}" for k in keys]
+        return [f"emb-{k}" for k in keys]
 
-    keys = [("m", str(i)) for i in range(3)]
+    keys = [str(i) for i in range(3)]
     threads = [threading.Thread(target=cache.get_many, args=(keys, compute)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert calls == [keys] and cache.computed == 3
-    assert cache.get_many([("m", "0"), ("m", "3")], compute) == ["emb-0", "emb-3"]
-    assert len(cache) == 3 and calls[-1] == [("m", "3")]
-    cache.get_many([("m", "1")], compute)  # "1" was the least recently used: it was dropped
-    assert calls[-1] == [("m", "1")] and cache.computed == 5
+    assert calls == [keys]
+    assert cache.get_many(["0", "3"], compute) == ["emb-0", "emb-3"]
+    assert len(cache) == 3 and calls[-1] == ["3"]
+    cache.get_many(["1"], compute)  # "1" was the least recently used: it was dropped
+    assert calls[-1] == ["1"] and sum(map(len, calls)) == 5
+
+
+def test_file_hashes_are_remembered_per_file_version(tmp_path, monkeypatch):
+    """Each search re-lists the bundled pictures: their bytes are hashed once, not on every request."""
+    import hashlib
+
+    cache, hashed = clip.ImageEmbeddingCache(), []
+    real = hashlib.sha256
+    monkeypatch.setattr(clip.hashlib, "sha256", lambda data: hashed.append(len(data)) or real(data))
+    path = Path(shutil.copy(CAT, tmp_path / "cat.png"))
+    first = cache.digest(path)
+    assert cache.digest(path) == first and len(hashed) == 1
+    path.write_bytes((BAD / "rgba.png").read_bytes())  # a new version: size and mtime change
+    assert cache.digest(path) != first and len(hashed) == 2
 
 
 # ---- the app through gradio_client -------------------------------------------------------------

@@ -7,6 +7,7 @@ every bad input comes back to the client as our sentence while the app keeps ans
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import numpy as np
@@ -175,9 +176,35 @@ def test_handled_problems_are_explained_in_the_status(client):
     assert "most recent 100 of 731" in status and "64 steps in one pass" in status
 
 
+@pytest.mark.parametrize("name, encoding, bom, delimiter, read_as", [
+    ("unicode_text.txt", "utf-16-le", codecs.BOM_UTF16_LE, "\t", "Read as tab-separated values."),  # Excel
+    ("unicode_text_be.txt", "utf-16-be", codecs.BOM_UTF16_BE, "\t", "Read as tab-separated values."),
+    ("csv_utf8.csv", "utf-8", codecs.BOM_UTF8, ",", None),  # Excel's "CSV UTF-8"
+])
+def test_spreadsheet_unicode_exports_forecast_like_the_original(client, tmp_path, name, encoding, bom, delimiter,
+                                                                read_as):
+    """The monthly series saved as a spreadsheet's Unicode export gives the very forecast of the original."""
+    text = pd.read_csv(MONTHLY, dtype=str).to_csv(sep=delimiter, index=False, lineterminator="\r\n")
+    export = tmp_path / name
+    export.write_bytes(bom + text.encode(encoding))
+    _, expected, _, _ = _call(client, MONTHLY, horizon=12)
+    _, table, csv_path, status = _call(client, export, horizon=12)
+    assert table["data"] == expected["data"] and table["data"][0][0] == "2025-01-01"
+    assert "12 steps from 144 points" in status
+    notes = status.split("**Notes**", 1)[1].strip() if "**Notes**" in status else None
+    assert notes == (f"- {read_as}" if read_as else None)  # read as written: no encoding guessed, no gaps
+    assert len(pd.read_csv(csv_path)) == 12
+
+
 def _not_csv(tmp_path):
     path = tmp_path / "workbook.csv"
     path.write_bytes(b"PK\x03\x04" + bytes(300))
+    return path
+
+
+def _binary_behind_a_bom(tmp_path):
+    path = tmp_path / "data.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + bytes(range(256)) * 8)  # starts like UTF-16 text; is not
     return path
 
 
@@ -187,6 +214,7 @@ def _not_csv(tmp_path):
     (lambda t: BAD / "no_numeric_column.csv", {}, "No column of numbers found"),
     (lambda t: BAD / "too_short.csv", {}, "forecasting needs at least 10"),
     (_not_csv, {}, "not a CSV text file"),
+    (_binary_behind_a_bom, {}, r"This is not a CSV text file \(it looks like a binary file\)\. Export the data as CSV"),
     (lambda t: ASSETS / "images" / "cat.png", {}, "Invalid file type"),  # refused by gr.File itself
     # sliders check their own bounds, before our code runs
     (lambda t: MONTHLY, dict(horizon=0), "less than minimum value 1"),

@@ -6,6 +6,7 @@ fixtures (which rows it blanked, which dates it removed), not from running the c
 
 from __future__ import annotations
 
+import codecs
 import subprocess
 import sys
 
@@ -32,7 +33,7 @@ def test_bundled_series_read_as_written(name, value, time, freq, rows, next_time
     assert (s.name, s.time_column, s.freq) == (value, time, freq)
     assert s.total_points == len(s.values) == rows
     np.testing.assert_array_equal(s.values, raw[value].to_numpy(dtype=float))
-    assert s.notices == () and (s.missing, s.non_numeric, s.missing_times, s.interpolated, s.dropped) == (0,) * 5
+    assert s.notes == () and (s.missing, s.non_numeric, s.missing_times, s.interpolated, s.dropped) == (0,) * 5
     labels = s.future_labels(3)
     assert labels[0] == pd.Timestamp(next_time)
     assert list(pd.DatetimeIndex(labels)) == list(pd.date_range(next_time, periods=3, freq=freq))
@@ -44,7 +45,7 @@ def test_context_length_keeps_the_most_recent_points():
     assert len(s.values) == 100 and s.total_points == 731
     np.testing.assert_array_equal(s.values, raw["temperature"].to_numpy()[-100:])
     assert s.times[0] == pd.Timestamp("2024-09-23") and s.times[-1] == pd.Timestamp("2024-12-31")
-    assert any("most recent 100 of 731" in n for n in s.notices)
+    assert any("most recent 100 of 731" in n for n in s.notes)
 
 
 def test_non_numeric_values_become_interpolated_gaps():
@@ -56,8 +57,8 @@ def test_non_numeric_values_become_interpolated_gaps():
         assert s.values[i] == pytest.approx((raw[i - 1] + raw[i + 1]) / 2)
     good = np.setdiff1d(np.arange(24), [3, 10, 17])
     np.testing.assert_array_equal(s.values[good], raw[good])
-    assert any("'abc'" in n and "2 empty" in n for n in s.notices)
-    assert any("Filled 3 gap(s)" in n for n in s.notices)
+    assert any("'abc'" in n and "2 empty" in n for n in s.notes)
+    assert any("Filled 3 gap(s)" in n for n in s.notes)
 
 
 def test_gaps_and_missing_dates_are_filled_on_the_daily_grid():
@@ -72,7 +73,7 @@ def test_gaps_and_missing_dates_are_filled_on_the_daily_grid():
     # 2023-02-10..12 were removed: a straight line from 2023-02-09 to 2023-02-13
     np.testing.assert_allclose(s.values[40:43], raw[39] + (raw[43] - raw[39]) * np.array([1, 2, 3]) / 4)
     assert s.future_labels(1) == [pd.Timestamp("2023-03-02")]
-    assert any("3 time step(s) were missing" in n for n in s.notices)
+    assert any("3 time step(s) were missing" in n for n in s.notes)
 
 
 def test_semicolon_file_with_decimal_commas_and_day_first_dates():
@@ -80,7 +81,7 @@ def test_semicolon_file_with_decimal_commas_and_day_first_dates():
     assert (s.name, s.time_column, s.freq, len(s.values)) == ("Verbrauch (kWh)", "Datum", "D", 60)
     assert s.values[:2].tolist() == [1150.05, 1302.68]
     assert s.times[0] == pd.Timestamp("2024-01-01") and s.times[-1] == pd.Timestamp("2024-02-29")
-    assert any("semicolon" in n for n in s.notices) and any("decimal comma" in n for n in s.notices)
+    assert any("semicolon" in n for n in s.notes) and any("decimal comma" in n for n in s.notes)
 
 
 @pytest.mark.parametrize("name, message", [
@@ -101,6 +102,55 @@ def test_binary_files_are_not_csv(tmp_path):
     renamed.write_bytes(b"PK\x03\x04" + bytes(200))  # an .xlsx someone renamed
     with pytest.raises(UserInputError, match="Excel workbook"):
         series.prepare(renamed)
+
+
+def spreadsheet_export(source, path, encoding: str, bom: bytes, delimiter: str = "\t", rename=None):
+    """A bundled CSV saved again as a spreadsheet would: Excel's "Unicode text" is UTF-16 LE with a
+    byte-order mark, tab-separated, with CRLF line ends; its "CSV UTF-8" is commas behind a UTF-8 BOM."""
+    frame = pd.read_csv(source, dtype=str).rename(columns=rename or {})
+    text = frame.to_csv(sep=delimiter, index=False, lineterminator="\r\n")
+    path.write_bytes(bom + text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding, bom, delimiter, notes", [
+    ("utf-16-le", codecs.BOM_UTF16_LE, "\t", ("Read as tab-separated values.",)),  # Excel's "Unicode text"
+    ("utf-16-be", codecs.BOM_UTF16_BE, "\t", ("Read as tab-separated values.",)),
+    ("utf-8", codecs.BOM_UTF8, ",", ()),  # Excel's "CSV UTF-8"
+    ("utf-32-le", codecs.BOM_UTF32_LE, ",", ()),  # its mark starts with UTF-16 LE's: must not be read as that
+])
+def test_files_with_a_byte_order_mark_read_like_the_original(tmp_path, encoding, bom, delimiter, notes):
+    source = SERIES / "daily_temperature.csv"
+    path = spreadsheet_export(source, tmp_path / "export.txt", encoding, bom, delimiter,
+                              rename={"temperature": "Température (°C)"})  # not ASCII: decoded, not guessed
+    assert path.read_bytes().startswith(bom) and (b"\x00" in path.read_bytes()) == (encoding != "utf-8")
+    s = series.prepare(path)
+    original = series.prepare(source)
+    assert (s.name, s.time_column, s.freq, s.total_points) == ("Température (°C)", "date", "D", 731)
+    np.testing.assert_array_equal(s.values, original.values)
+    assert list(s.times) == list(original.times) and s.notes == notes
+    assert series_csv.inspect(path) == series_csv.Columns(("date", "Température (°C)"), "Température (°C)", "date")
+
+
+def test_binary_that_starts_like_a_byte_order_mark_is_still_refused(tmp_path):
+    cases = {
+        "nul.csv": codecs.BOM_UTF16_LE + bytes(300),  # decodes, to NUL characters
+        "odd.csv": codecs.BOM_UTF16_LE + b"\x00\xd8" + b"abc",  # a lone surrogate and an odd byte: not UTF-16
+        "be.csv": codecs.BOM_UTF16_BE + bytes(range(256)) * 4,
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(UserInputError, match=r"^This is not a CSV text file \(it looks like a binary file\)\. "
+                                                  r"Export the data as CSV"):
+            series.prepare(tmp_path / name)
+
+
+def test_a_utf8_bom_with_bytes_that_are_not_utf8_falls_back_to_windows_1252(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(codecs.BOM_UTF8 + "Menge in \u20ac\n".encode("cp1252") + b"\n".join(b"%d" % i for i in range(12)))
+    s = series.prepare(path)
+    assert s.name == "Menge in \u20ac" and s.values.tolist() == list(range(12))  # the BOM is not in the name
+    assert s.notes == ("The file is not UTF-8; it was read as Windows-1252 text.",)
 
 
 def test_column_choices(tmp_path):
@@ -128,10 +178,10 @@ def test_unsorted_duplicate_and_irregular_times(tmp_path):
     shuffled = rows[10:] + rows[:10] + [rows[5].replace(",5", ",7")]  # out of order, 2024-01-06 twice
     s = series.prepare(_write(tmp_path, "day,value\n" + "\n".join(shuffled)))
     assert s.freq == "D" and s.values.tolist() == [0, 1, 2, 3, 4, 6, *range(6, 20)]  # (5 + 7) / 2
-    assert any("sorted" in n for n in s.notices) and any("averaged" in n for n in s.notices)
+    assert any("sorted" in n for n in s.notes) and any("averaged" in n for n in s.notes)
     stamps = pd.to_datetime("2024-01-01") + pd.to_timedelta(np.cumsum([0, 1, 3, 7, 2, 5, 11, 1, 4, 6, 2]), "h")
     s = series.prepare(_write(tmp_path, "t,v\n" + "\n".join(f"{t},{i}" for i, t in enumerate(stamps))))
-    assert s.freq is None and s.future_labels(2) == [1, 2] and any("step numbers" in n for n in s.notices)
+    assert s.freq is None and s.future_labels(2) == [1, 2] and any("step numbers" in n for n in s.notes)
 
 
 def test_too_many_gaps_are_refused_and_edges_dropped(tmp_path):
@@ -146,7 +196,7 @@ def test_too_many_gaps_are_refused_and_edges_dropped(tmp_path):
 def test_number_formats_and_headerless_files(tmp_path):
     s = series.prepare(_write(tmp_path, "\n".join(f'2024-01-{d:02d},"1,{d:03d}.5"' for d in range(1, 13))))
     assert s.values[:2].tolist() == [1001.5, 1002.5] and s.name == "column 2"  # headerless, US grouping
-    assert any("no header row" in n for n in s.notices)
+    assert any("no header row" in n for n in s.notes)
     tsv = "when\tlevel\n" + "\n".join(f"2024-01-{d:02d}\t{d},25" for d in range(1, 13))
     s = series.prepare(_write(tmp_path, tsv, "s.tsv"))
     assert s.values[:2].tolist() == [1.25, 2.25] and s.freq == "D"  # decimal comma in a tab file

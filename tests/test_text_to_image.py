@@ -231,6 +231,19 @@ def open_image(path) -> Image.Image:
         return img
 
 
+def test_endpoint_parameters_and_defaults(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert list(endpoints) == ["/generate_image"]  # Stop and the model picker's info line are private
+    params = {p["parameter_name"]: p for p in endpoints["/generate_image"]["parameters"]}
+    assert list(params) == ["prompt", "negative_prompt", "steps", "guidance", "seed", "width", "height",
+                            "full_quality", "model_id"]
+    assert not params["prompt"]["parameter_has_default"]
+    assert {name: params[name]["parameter_default"] for name in list(params)[2:]} == {
+        "steps": 1, "guidance": 0.0, "seed": 0, "width": 512, "height": 512, "full_quality": False,
+        "model_id": "stabilityai/sd-turbo"}  # the picker's value
+    assert len(endpoints["/generate_image"]["returns"]) == 2  # (image, status)
+
+
 def test_endpoint_returns_an_image_file_and_a_status(client):
     path, status = client.predict("a cat sitting on a sofa, watercolor", "", 2, 0.0, 7, 256, 320, False,
                                   api_name="/generate_image")

@@ -3,114 +3,134 @@
     from pipelines.core.loading import ModelManager
     from pipelines.core.settings import Settings
     from pipelines.tasks import image_classification
-    models = ModelManager(Settings(model_source="tiny"))
-    image_classification.classify(models, "assets/images/cat.png")   # {"tabby, tabby cat": 0.41, ...}
+    models = ModelManager(Settings(model_source="tiny")).task("image-classification")
+    image_classification.classify(models, "assets/images/cat.png").scores   # {"tabby, tabby cat": 0.41, ...}
 
-`classify_batch` serves many requests with one forward pass (the tab's Gradio event has batch=True).
-One bad picture must not fail its neighbours (Gradio fails every request of a batch when the function
-raises), so it returns, per item, either the scores or the error that explains that picture's problem.
+Each request is checked on its own (`check` opens the picture), so a damaged or non-image file fails
+that request alone, with its sentence. Checked requests then share forward passes: requests that
+arrive while the model is busy go through it together in the next pass (`Batcher`, one per loaded
+model). Gradio's own `batch=True` cannot do this: it fails every request of a batch when one fails,
+and its per-request `validator=` does not work for batched events in Gradio 6.31 (see the tab).
 """
 
 from __future__ import annotations
 
 import threading
-from collections import deque
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Callable
 
-from pipelines.core.errors import PlaygroundError, UserInputError
-from pipelines.core.loading import LoadRequest
+from pipelines.core import checks
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
 from pipelines.readers.images import open_image
 
-TASK_ID = "image-classification"
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
 MAX_BATCH = 8  # images per forward pass: 8 at 224x224 is ~0.3 GB of ViT-B activations
+BATCHER = "batcher"  # the key of the model's Batcher in bundle.extras
 
 
-@dataclass
-class ImageClassifier:
-    model: object  # ViTForImageClassification
-    processor: object  # ViTImageProcessorPil or DeiTImageProcessorPil, as the checkpoint says
-    device: str
-    # Observability (and tests): forward passes so far and the sizes of the latest batches.
-    forward_calls: int = 0
-    recent_batch_sizes: deque = field(default_factory=lambda: deque(maxlen=64))
-    _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+class Batcher:
+    """Natural batching: one forward pass at a time; requests that arrive meanwhile share the next.
+
+    No timer: a request that finds the model idle runs at once, alone. The callers' threads take
+    turns; whoever gets the turn while its own request is still waiting runs everything waiting (up to
+    `max_size`) and hands each caller its own result. It lives in bundle.extras, with its model."""
+
+    def __init__(self, max_size: int = MAX_BATCH):
+        self.max_size = max_size
+        self._waiting: list[tuple[Any, Future]] = []
+        self._lock = threading.Lock()  # guards _waiting
+        self._turn = threading.Lock()  # held by the thread running a forward pass
+
+    @property
+    def pending(self) -> int:
+        """Requests waiting for the next forward pass."""
+        with self._lock:
+            return len(self._waiting)
+
+    def submit(self, item, run: Callable[[list], list]) -> tuple[Any, int]:
+        """`run(items)` returns one result per item. Returns this item's result and the batch size."""
+        future: Future = Future()
+        with self._lock:
+            self._waiting.append((item, future))
+        while not future.done():
+            with self._turn:
+                if future.done():  # served by the thread that had the turn before us
+                    break
+                with self._lock:
+                    batch, self._waiting = self._waiting[:self.max_size], self._waiting[self.max_size:]
+                try:
+                    results = run([i for i, _ in batch])
+                    if len(results) != len(batch):
+                        raise RuntimeError(f"a batch of {len(batch)} got {len(results)} results")
+                except BaseException as exc:  # every caller of this batch gets the error, none hangs
+                    for _, waiter in batch:
+                        waiter.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for (_, waiter), result in zip(batch, results):
+                        waiter.set_result((result, len(batch)))
+        return future.result()
 
 
-def load(request: LoadRequest) -> ImageClassifier:
+@dataclass(frozen=True)
+class Request:
+    picture: Any  # an RGB PIL image, already opened and checked
+    model_id: str
+    top_k: int
+
+
+@dataclass(frozen=True)
+class Result:
+    scores: dict[str, float]  # label -> probability, best first
+    batch_size: int  # how many requests shared the forward pass
+
+
+def load(request: LoadRequest) -> Bundle:
     from transformers import AutoImageProcessor, ViTForImageClassification
 
-    loc = request.location
     # backend="pil": torchvision does not import beside our torch, and the PIL processors are the
     # reference implementation. AutoImageProcessor reads the checkpoint's own processor type, so
     # DeiT keeps its resize-256/crop-224 while ViT squashes to 224x224.
-    processor = AutoImageProcessor.from_pretrained(loc.source, backend="pil", **loc.pretrained_kwargs)
-    model = ViTForImageClassification.from_pretrained(loc.source, dtype=request.placement.dtype,
-                                                      **loc.pretrained_kwargs)
-    model.to(request.placement.device).eval()
-    return ImageClassifier(model, processor, request.placement.device)
+    return load_pretrained(request, ViTForImageClassification, AutoImageProcessor,
+                           processor_kwargs={"backend": "pil"}, extras={BATCHER: Batcher(MAX_BATCH)})
 
 
-def check_top_k(top_k) -> int:
-    try:
-        k = int(top_k if top_k is not None else DEFAULT_TOP_K)
-    except (TypeError, ValueError):
-        raise UserInputError(f"Top-k must be a whole number from 1 to {MAX_TOP_K}; got {top_k!r}.") from None
-    if not 1 <= k <= MAX_TOP_K:
-        raise UserInputError(f"Top-k must be a whole number from 1 to {MAX_TOP_K}; got {top_k}.")
-    return k
+def check(models, image, model_id: str | None = None, top_k=DEFAULT_TOP_K) -> Request:
+    """The request, or UserInputError with the sentence that explains what is wrong with it."""
+    repo_id = models.checkpoint(model_id).repo_id
+    k = checks.whole_number("Top-k", DEFAULT_TOP_K if top_k is None else top_k, 1, MAX_TOP_K)
+    return Request(open_image(image), repo_id, k)
 
 
-def classify(models, image, model_id: str | None = None, top_k: int = DEFAULT_TOP_K) -> dict[str, float]:
-    """The top_k classes of one picture, best first, as {label: probability}."""
-    result = classify_batch(models, [image], model_id, top_k)[0]
-    if isinstance(result, Exception):
-        raise result
-    return result
+def run(models, request: Request) -> Result:
+    """Classify one checked picture, sharing the forward pass with requests that wait at the same time."""
+    bundle = models.bundle(request.model_id)
+
+    def forward(items: list[Request]) -> list[dict[str, float]]:
+        return top_classes(bundle, [r.picture for r in items], max(r.top_k for r in items))
+
+    scores, size = bundle.extras[BATCHER].submit(request, forward)
+    return Result(dict(list(scores.items())[:request.top_k]), size)  # best first: the first k are the top k
 
 
-def classify_batch(models, images: list, model_ids=None, top_ks=DEFAULT_TOP_K) -> list:
-    """For each picture, its {label: probability} or the PlaygroundError that explains why it could not
-    be classified. `model_ids` and `top_ks` are one value for all or one per picture (a Gradio batch
-    mixes requests from different people). Pictures for the same model share forward passes."""
-    n = len(images)
-    model_ids = model_ids if isinstance(model_ids, (list, tuple)) else [model_ids] * n
-    top_ks = top_ks if isinstance(top_ks, (list, tuple)) else [top_ks] * n
-    results: list = [None] * n
-    groups: dict[str | None, list[tuple[int, object, int]]] = {}
-    for i, (source, model_id, top_k) in enumerate(zip(images, model_ids, top_ks)):
-        try:
-            groups.setdefault(model_id or None, []).append((i, open_image(source), check_top_k(top_k)))
-        except UserInputError as exc:
-            results[i] = exc
-    for model_id, items in groups.items():
-        try:
-            clf = models.get(TASK_ID, model_id).bundle
-        except PlaygroundError as exc:  # unknown or unloadable model: only its requests fail
-            for i, _, _ in items:
-                results[i] = exc
-            continue
-        for start in range(0, len(items), MAX_BATCH):
-            chunk = items[start:start + MAX_BATCH]
-            most = max(k for _, _, k in chunk)
-            for (i, _, k), scores in zip(chunk, _top_k(clf, [img for _, img, _ in chunk], most)):
-                results[i] = dict(list(scores.items())[:k])  # best first, so the first k are the top k
-    return results
+def classify(models, image, model_id: str | None = None, top_k=DEFAULT_TOP_K) -> Result:
+    """check() then run(): the whole task in one call."""
+    return run(models, check(models, image, model_id, top_k))
 
 
-def _top_k(clf: ImageClassifier, pictures: list, k: int) -> list[dict[str, float]]:
+def top_classes(bundle: Bundle, pictures: list, k: int) -> list[dict[str, float]]:
+    """The k likeliest classes of each picture, best first, in one forward pass."""
     import torch
 
-    inputs = clf.processor(images=pictures, return_tensors="pt")
-    pixel_values = inputs["pixel_values"].to(clf.device, dtype=clf.model.dtype)
-    with clf._stats_lock:
-        clf.forward_calls += 1
-        clf.recent_batch_sizes.append(len(pictures))
+    inputs = bundle.processor(images=pictures, return_tensors="pt")
+    pixel_values = inputs["pixel_values"].to(bundle.device, dtype=bundle.model.dtype)
     with torch.inference_mode():
-        probs = clf.model(pixel_values=pixel_values).logits.float().softmax(dim=-1)
+        probs = bundle.model(pixel_values=pixel_values).logits.float().softmax(dim=-1)
     values, indices = probs.topk(min(k, probs.shape[-1]), dim=-1)
-    id2label = clf.model.config.id2label
+    id2label = bundle.model.config.id2label
     out = []
     for row_values, row_indices in zip(values.tolist(), indices.tolist()):
         scores: dict[str, float] = {}
