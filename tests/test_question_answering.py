@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ import pytest
 from pipelines.core.errors import UserInputError
 from pipelines.tasks import question_answering as qa
 from pipelines.tasks.qa_spans import best_span
+from tests.conftest import tiny_settings
 
 APP_TASKS = ["question-answering"]
 TASK = "question-answering"
@@ -201,7 +203,7 @@ def long_example() -> dict:
 
 
 def book(chars: int = 200_000) -> str:
-    """About `chars` characters of prose: the short examples (none mentions 14 or 1931) repeated, with
+    """Exactly `chars` characters of prose: the short examples (none mentions 14 or 1931) repeated, with
     the long library example (its answer: 14 June 1931) three quarters of the way in."""
     filler = "\n\n".join(c["context"] for c in qa_examples() if len(c["context"]) < 3000) + "\n\n"
     before = (filler * (chars // len(filler) + 1))[:chars * 3 // 4]
@@ -280,10 +282,10 @@ def test_a_200k_character_context_is_answered_in_batches_with_progress(qa_models
         batches.remove()
     n = result.windows
     assert n > 100  # about 250 context tokens more per window: 160-170 windows here
-    assert result.text == context[result.start:result.end] if result.has_answer else result.text == ""
-    # Memory stays bounded: never more than WINDOW_BATCH windows in one forward pass.
-    assert batches.sizes == [qa.WINDOW_BATCH] * (n // qa.WINDOW_BATCH) + ([n % qa.WINDOW_BATCH] if n % qa.WINDOW_BATCH
-                                                                          else [])
+    assert result.text == (context[result.start:result.end] if result.has_answer else "")
+    # Memory stays bounded: every window read once, never more than WINDOW_BATCH in one forward pass.
+    full, rest = divmod(n, qa.WINDOW_BATCH)
+    assert batches.sizes == [qa.WINDOW_BATCH] * full + ([rest] if rest else [])
     fractions = [f for f, _ in calls]
     assert len(calls) == math.ceil(n / qa.WINDOW_BATCH)
     assert all(a < b for a, b in zip(fractions, fractions[1:])) and fractions[-1] == 1.0 and fractions[0] > 0
@@ -332,12 +334,10 @@ def test_bad_input_is_refused_with_a_sentence(qa_models, question, context, mess
         qa.answer(qa_models, question, context)
 
 
-def test_the_context_limit_is_a_setting(models):
-    import sys
-
+def test_the_context_limit_is_a_setting():
     from pipelines.core.loading import ModelManager
 
-    small = ModelManager(sys.modules["conftest"].tiny_settings(max_context_chars=100)).task(TASK)
+    small = ModelManager(tiny_settings(max_context_chars=100)).task(TASK)
     assert qa.check(small, EIFFEL_Q, "x" * 100).context == "x" * 100
     with pytest.raises(UserInputError, match=r"^The context is 101 characters; the limit is 100\."):
         qa.check(small, EIFFEL_Q, "x" * 101)
@@ -383,6 +383,30 @@ def test_endpoint_answers_a_200k_character_context(client, app_server):
     assert marked == [text] and text in context and 0.0 <= confidence <= 1.0
     windows = qa.encode_windows(app_server.models.get(TASK).bundle.tokenizer, long_example()["question"], context)
     assert f"{len(windows['input_ids']):,} windows of up to 384 tokens" in status
+    box = next(b for b in app_server.demo.blocks.values() if getattr(b, "label", None) == "Context")
+    assert "up to 200,000 characters long" in box.info  # the page says how long a context may be
+
+
+def test_endpoint_shows_reading_progress_on_the_progress_bar(client, app_server, monkeypatch):
+    loaded = app_server.models.get(TASK)
+    network = loaded.bundle.model
+
+    def slow(**batch):  # so that the client sees several progress updates
+        time.sleep(0.05)
+        return network(**batch)
+    monkeypatch.setattr(loaded, "bundle", dataclasses.replace(loaded.bundle, model=slow))
+    job = client.submit(long_example()["question"], book(), api_name="/answer_question")
+    seen: list[tuple[str, float]] = []
+    deadline = time.monotonic() + 60
+    while not job.done() and time.monotonic() < deadline:
+        for update in job.status().progress_data or []:
+            if not seen or seen[-1] != (update.desc, update.progress):
+                seen.append((update.desc, update.progress))
+        time.sleep(0.01)
+    assert job.result()[0]
+    assert len(seen) >= 3, seen
+    assert all(re.fullmatch(r"Reading window \d+ of 1\d\d", desc) for desc, _ in seen), seen
+    assert all(a[1] < b[1] for a, b in zip(seen, seen[1:])) and 0 < seen[0][1] and seen[-1][1] <= 1
 
 
 def test_endpoint_shows_no_answer_clearly(client, app_server, monkeypatch):

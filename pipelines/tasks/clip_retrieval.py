@@ -63,6 +63,7 @@ class ImageEmbeddingCache:
         version = (str(path), stat.st_size, stat.st_mtime_ns)
         with self._lock:
             if version in self._digests:
+                self._digests.move_to_end(version)
                 return self._digests[version]
         found = hashlib.sha256(path.read_bytes()).hexdigest()
         with self._lock:
@@ -151,17 +152,14 @@ def check_template(template: str | None) -> str:
 
 def check_zero_shot(models, image, labels, template: str = DEFAULT_TEMPLATE,
                     model_id: str | None = None) -> TextsForImage:
-    choices = parse_choices(labels, "labels")
-    template = check_template(template)
-    repo_id = models.checkpoint(model_id).repo_id
+    choices, template = parse_choices(labels, "labels"), check_template(template)
     prompts = tuple(template.replace("{label}", label) for label in choices)
-    return TextsForImage(open_image(image), tuple(choices), prompts, repo_id)
+    return TextsForImage(open_image(image), tuple(choices), prompts, models.checkpoint(model_id).repo_id)
 
 
 def check_captions(models, image, captions, model_id: str | None = None) -> TextsForImage:
     choices = tuple(parse_choices(captions, "captions", sep="\n"))
-    repo_id = models.checkpoint(model_id).repo_id
-    return TextsForImage(open_image(image), choices, choices, repo_id)
+    return TextsForImage(open_image(image), choices, choices, models.checkpoint(model_id).repo_id)
 
 
 def bundled_gallery() -> list[Path]:
@@ -238,10 +236,9 @@ def _embed_images(clip: Bundle, pictures: list, progress: Progress = no_progress
     """L2-normalised image embeddings, one row per picture."""
     import torch
 
-    rows = []
-    for start in range(0, len(pictures), EMBED_BATCH):
-        progress(start / len(pictures), f"Embedding pictures {start + 1}-{min(start + EMBED_BATCH, len(pictures))}"
-                 f" of {len(pictures)}")
+    rows, n = [], len(pictures)
+    for start in range(0, n, EMBED_BATCH):
+        progress(start / n, f"Embedding pictures {start + 1}-{min(start + EMBED_BATCH, n)} of {n}")
         inputs = clip.processor.image_processor(images=pictures[start:start + EMBED_BATCH], return_tensors="pt")
         pixels = inputs["pixel_values"].to(clip.device, dtype=clip.model.dtype)
         with torch.inference_mode():

@@ -72,7 +72,7 @@ def load(request: LoadRequest) -> Bundle:
 
 def allows_no_answer(reader: Bundle) -> bool:
     """Trained on SQuAD 2.0: may answer "no answer" when the context holds none."""
-    return False
+    return "no-answer" in reader.checkpoint.traits
 
 
 def check(models, question: str, context: str, model_id: str | None = None,

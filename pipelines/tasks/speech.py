@@ -3,12 +3,13 @@
     from pipelines.core.loading import ModelManager
     from pipelines.core.settings import Settings
     from pipelines.tasks import speech
-    models = ModelManager(Settings(model_source="tiny"))
+    models = ModelManager(Settings(model_source="tiny")).task("speech")
     result = speech.transcribe(models, "assets/audio/german.wav", task="translate", language="detect")
     result.text, result.segments, result.language
 
-Order of work: check the options, decode the file (pipelines.readers.audio: 16 kHz mono, length limit, silence),
-load the model, detect the language on the first 30 s unless one was chosen, then decode.
+check() validates the options and decodes the file (pipelines.readers.audio: 16 kHz mono, length limit,
+silence) without loading a model; run() loads it, detects the language on the first 30 s unless one was
+chosen, then decodes.
 
 Audio longer than 30 s uses Whisper's own sequential long-form algorithm (`generate` on all the
 features): each 30 s window is decoded with timestamp tokens and the next window starts at the last
@@ -21,18 +22,20 @@ of a second, as a random miniature can) is caught by a window budget and decoded
 
 from __future__ import annotations
 
+import ast
+import logging
 import math
+import re
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from pipelines.core import registry
+from pipelines.core import checks
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
-from pipelines.core.loading import LoadRequest
 from pipelines.readers import audio
 
-TASK_ID = "speech"
 TASKS = ("transcribe", "translate")
 DETECT = "detect"
 # Whisper's 20 best-covered languages (its language tokens are ordered by hours of training audio).
@@ -51,15 +54,16 @@ MAX_NEW_TOKENS = 224
 # 7.5 s per window before switching to fixed windows (real speech advances about 25 s per window).
 WINDOWS_PER_30S = 4
 
-Progress = Callable[[float, str], None]
+
+@dataclass(frozen=True)
+class Defaults:
+    """What the tab shows first and the API uses for parameters left out."""
+    task: str = "transcribe"
+    language: str = DETECT
+    timestamps: bool = True
 
 
-@dataclass
-class Whisper:
-    model: object
-    processor: object
-    device: str
-    dtype: object
+DEFAULTS = Defaults()
 
 
 @dataclass(frozen=True)
@@ -80,21 +84,11 @@ class Transcript:
     task: str
     duration_s: float
     windows: int  # 30 s decoding windows that were run
-
-
-def load(request: LoadRequest) -> Whisper:
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
-
-    loc = request.location
-    processor = WhisperProcessor.from_pretrained(loc.source, **loc.pretrained_kwargs)
-    model = WhisperForConditionalGeneration.from_pretrained(loc.source, dtype=request.placement.dtype,
-                                                            **loc.pretrained_kwargs)
-    model.to(request.placement.device).eval()
-    return Whisper(model, processor, request.placement.device, request.placement.dtype)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class Prepared:
+class Request:
     """A request that passed every check that needs no model: options valid, audio decoded."""
     samples: np.ndarray  # 16 kHz mono float32
     task: str
@@ -102,37 +96,83 @@ class Prepared:
     model_id: str
 
 
-def transcribe(models, audio_path, task: str = "transcribe", language: str | None = DETECT,
-               model_id: str | None = None, timestamps: bool = True,
-               progress: Progress | None = None) -> Transcript:
-    """Transcribe (or translate to English) an audio file with a curated Whisper checkpoint."""
-    return run(models, prepare(models, audio_path, task, language, model_id), timestamps, progress)
+def load(request: LoadRequest) -> Bundle:
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
+    _quiet_whisper_internal_notice()
+    return load_pretrained(request, WhisperForConditionalGeneration, WhisperProcessor)
 
 
-def prepare(models, audio_path, task: str = "transcribe", language: str | None = DETECT,
-            model_id: str | None = None) -> Prepared:
+class _WhisperInternalNotice(logging.Filter):
+    """Drops the one transformers notice that no caller of Whisper's `generate` can avoid.
+
+    transformers 5.24's Whisper `generate` passes `suppress_tokens` and `begin_suppress_tokens` next to a
+    `generation_config` on every window itself (its fix for speculative decoding, huggingface/transformers
+    #48108), and the generic `generate` then logs "Passing `generation_config` together with
+    generation-related arguments ... is deprecated" at that combination. Only that record, naming only
+    those two arguments, is dropped; the same notice about any other argument still gets through.
+    """
+    _WHISPER_OWN = {"suppress_tokens", "begin_suppress_tokens"}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("Passing `generation_config` together with generation-related"):
+            return True
+        found = re.search(r"arguments=\((\{[^}]*\})\)", message)
+        try:
+            named = ast.literal_eval(found.group(1)) if found else None
+        except (ValueError, SyntaxError):
+            return True
+        return not (isinstance(named, set) and named <= self._WHISPER_OWN)
+
+
+def _quiet_whisper_internal_notice() -> None:
+    logger = logging.getLogger("transformers.generation.utils")
+    if not any(isinstance(f, _WhisperInternalNotice) for f in logger.filters):
+        logger.addFilter(_WhisperInternalNotice())
+
+
+def is_multilingual(whisper: Bundle) -> bool:
+    return getattr(whisper.model.generation_config, "is_multilingual", True)
+
+
+def window_tokens(whisper: Bundle) -> int:
+    """Tokens one 30 s window may decode: MAX_NEW_TOKENS, or fewer if the checkpoint's generation config
+    says so. Whisper's generate reads `max_length` as tokens after the window's start/language/task
+    prompt (the hub checkpoints say 448, the whole decoder; the miniatures a few dozen, because a random
+    model never ends a window and each step costs a suppress-tokens pass over the 51,865-token vocabulary)."""
+    declared = whisper.model.generation_config.max_length
+    return min(MAX_NEW_TOKENS, int(declared)) if declared else MAX_NEW_TOKENS
+
+
+def check(models, audio_path, task: str | None = DEFAULTS.task, language: str | None = DEFAULTS.language,
+          model_id: str | None = None) -> Request:
     """Check the options and decode the audio, so that a bad request never loads a model."""
-    checkpoint = registry.task(TASK_ID).checkpoint(model_id)
-    task = check_task(task)
+    model_id = models.checkpoint(model_id).repo_id
+    task = checks.choice("Task", task or DEFAULTS.task, TASKS,
+                         hint="Transcribe keeps the spoken language; translate writes English.")
     code = language_code(language)
-    return Prepared(audio.decode(audio_path, models.settings.max_audio_s), task, code, checkpoint.repo_id)
+    return Request(audio.decode(audio_path, models.settings.max_audio_s), task, code, model_id)
 
 
-def run(models, prepared: Prepared, timestamps: bool = True, progress: Progress | None = None) -> Transcript:
-    whisper = models.get(TASK_ID, prepared.model_id).bundle
-    return transcribe_samples(whisper, prepared.samples, prepared.task, prepared.language, timestamps, progress)
+def run(models, request: Request, timestamps: bool = DEFAULTS.timestamps,
+        progress: Progress = no_progress) -> Transcript:
+    whisper = models.bundle(request.model_id)
+    return transcribe_samples(whisper, request.samples, request.task, request.language, timestamps, progress)
 
 
-def check_task(task: str | None) -> str:
-    task = (task or "transcribe").strip().lower()
-    if task not in TASKS:
-        raise UserInputError(f"Unknown task {task!r}: choose transcribe (same language) or translate "
-                             "(to English).")
-    return task
+def transcribe(models, audio_path, task: str | None = DEFAULTS.task, language: str | None = DEFAULTS.language,
+               model_id: str | None = None, timestamps: bool = DEFAULTS.timestamps,
+               progress: Progress = no_progress) -> Transcript:
+    """check() then run(): transcribe (or translate to English) an audio file."""
+    return run(models, check(models, audio_path, task, language, model_id), timestamps, progress)
 
 
 def language_code(language: str | None) -> str | None:
-    """ISO code for a language code or English name; None means detect it."""
+    """ISO code for a language code or English name; None means detect it.
+
+    Not a `checks.choice`: Whisper knows 99 languages under two names each, too many to list, so the
+    message names the common ones."""
     key = (language or DETECT).strip().lower().strip("<|>")
     if key in (DETECT, "auto", ""):
         return None
@@ -152,14 +192,13 @@ def language_name(code: str) -> str:
     return LANGUAGES.get(code, code).title()
 
 
-def transcribe_samples(whisper: Whisper, samples: np.ndarray, task: str = "transcribe",
-                       language: str | None = None, timestamps: bool = True,
-                       progress: Progress | None = None) -> Transcript:
+def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULTS.task,
+                       language: str | None = None, timestamps: bool = DEFAULTS.timestamps,
+                       progress: Progress = no_progress) -> Transcript:
     """The model part, on 16 kHz mono float32 samples (already checked by pipelines.readers.audio)."""
     import torch
 
-    config = whisper.model.generation_config
-    multilingual = getattr(config, "is_multilingual", True)
+    multilingual = is_multilingual(whisper)
     if not multilingual and (task == "translate" or language not in (None, "en")):
         raise UserInputError("This Whisper model knows English only: choose transcribe and English, "
                              "or pick a multilingual model.")
@@ -169,10 +208,13 @@ def transcribe_samples(whisper: Whisper, samples: np.ndarray, task: str = "trans
     probability = None
     if language is None:
         language, probability = detect_language(whisper, features) if multilingual else ("en", None)
-    if multilingual and f"<|{language}|>" not in config.lang_to_id:
+    if multilingual and f"<|{language}|>" not in whisper.model.generation_config.lang_to_id:
         raise UserInputError(f"{language_name(language)} is not one of this model's languages.")
     options = dict(task=task, language=language) if multilingual else {}
-    options["max_new_tokens"] = MAX_NEW_TOKENS
+    # max_length, not max_new_tokens: every checkpoint's generation config carries a max_length (the
+    # hub's 448, else transformers' default 20), so max_new_tokens made each window log "Both
+    # `max_new_tokens` and `max_length` seem to have been set". Whisper's generate adds the prompt itself.
+    options["max_length"] = window_tokens(whisper)
     with torch.inference_mode():
         if timestamps or long_form:
             raw, windows = _with_timestamps(whisper, samples, features, attention, options, progress)
@@ -183,11 +225,12 @@ def transcribe_samples(whisper: Whisper, samples: np.ndarray, task: str = "trans
     # The text is decoded from all tokens at once (not the segment texts joined with spaces), so
     # languages written without spaces (Chinese, Japanese) come out right.
     text = _decode(whisper, [int(t) for _, _, ids in raw for t in ids])
+    notes = () if text else ("No words were recognised in this recording.",)
     return Transcript(text, segments if (timestamps or long_form) else (), language, language_name(language),
-                      probability is not None, probability, task, duration, windows)
+                      probability is not None, probability, task, duration, windows, notes)
 
 
-def detect_language(whisper: Whisper, features) -> tuple[str, float]:
+def detect_language(whisper: Bundle, features) -> tuple[str, float]:
     """The language Whisper hears in the first 30 s, and its probability.
 
     As `WhisperForConditionalGeneration.detect_language` does: one decoder step after
@@ -224,8 +267,7 @@ def _with_timestamps(whisper, samples, features, attention, options, progress):
         if windows > budget:
             raise _Runaway
         seek, frames = (int(v) for v in seek_and_total[0])
-        if progress is not None:
-            progress(seek / frames, f"Transcribing {seek / 100:.0f} s of {frames / 100:.0f} s")
+        progress(seek / frames, f"Transcribing {seek / 100:.0f} s of {frames / 100:.0f} s")
 
     try:
         out = whisper.model.generate(features, attention_mask=attention, return_timestamps=True,
@@ -241,9 +283,8 @@ def _fixed_windows(whisper, samples, options, progress):
     raw = []
     step = WINDOW_S * audio.SAMPLE_RATE
     for start in range(0, samples.size, step):
-        if progress is not None:
-            progress(start / samples.size, f"Transcribing {start // audio.SAMPLE_RATE} s of "
-                                           f"{samples.size // audio.SAMPLE_RATE} s (fixed windows)")
+        progress(start / samples.size, f"Transcribing {start // audio.SAMPLE_RATE} s of "
+                                       f"{samples.size // audio.SAMPLE_RATE} s (fixed windows)")
         features, _ = _features(whisper, samples[start: start + step])
         out = whisper.model.generate(features, return_timestamps=True, return_segments=True,
                                      force_unique_generate_call=True, **options)
@@ -252,7 +293,7 @@ def _fixed_windows(whisper, samples, options, progress):
     return raw
 
 
-def _features(whisper: Whisper, samples: np.ndarray):
+def _features(whisper: Bundle, samples: np.ndarray):
     """Log-mel features: padded with silence to 30 s for short audio (as Whisper was trained), the
     whole recording for long audio (generate cuts it into windows itself)."""
     extractor = whisper.processor.feature_extractor
@@ -261,16 +302,16 @@ def _features(whisper: Whisper, samples: np.ndarray):
     else:
         inputs = extractor(samples, sampling_rate=audio.SAMPLE_RATE, return_tensors="pt", truncation=False,
                            padding="longest", return_attention_mask=True)
-    features = inputs.input_features.to(whisper.device, whisper.dtype)
+    features = inputs.input_features.to(whisper.device, whisper.model.dtype)
     attention = inputs.get("attention_mask")
     return features, (attention.to(whisper.device) if attention is not None else None)
 
 
-def _decode(whisper: Whisper, ids) -> str:
-    return whisper.processor.tokenizer.decode(ids, skip_special_tokens=True).strip()
+def _decode(whisper: Bundle, ids) -> str:
+    return whisper.tokenizer.decode(ids, skip_special_tokens=True).strip()
 
 
-def _clamped(whisper: Whisper, raw, duration: float) -> tuple[Segment, ...]:
+def _clamped(whisper: Bundle, raw, duration: float) -> tuple[Segment, ...]:
     """Segments with their times kept inside the recording (the last window is padded with silence,
     and a model may put a timestamp there), rounded to Whisper's 20 ms timestamp resolution."""
     last = math.floor(duration * 100) / 100  # the last 10 ms step inside the recording
