@@ -23,7 +23,7 @@ import gradio as gr
 from pipelines.core.errors import PlaygroundError
 from pipelines.tasks import image_classification
 from pipelines.tasks.image_classification import DEFAULT_TOP_K, MAX_BATCH, MAX_TOP_K
-from ui.widgets import ASSETS, describe, load_model, loading_status, model_picker, status_box, user_errors
+from ui.widgets import ASSETS, describe, load_model, loading_status, model_picker, public_event, status_box, user_errors
 
 SOURCES = ["upload", "webcam", "clipboard"]
 EXAMPLES = ["cat.png", "dog_park.jpg", "red_car.png", "fruit.jpg", "house.png", "sunset_sea.jpg"]
@@ -81,12 +81,10 @@ def build(models) -> None:
 
     triggers = [run.click, image.upload]
     gr.on(triggers, loading_note(models), [model], [status], queue=False, api_visibility="private")
-    # ui.widgets.public_event, except for the concurrency limit (see the module docstring), which it
-    # does not let a tab set.
-    endpoint = models.spec.endpoint(classify_image.__name__)
-    gr.on(triggers, classify_image, [image, model, top_k], [labels, status], api_name=endpoint.name,
-          api_description=endpoint.description, concurrency_id=models.spec.id, concurrency_limit=MAX_BATCH,
-          preprocess=False)
+    # Up to MAX_BATCH handlers at once: they mostly wait for the batcher, which runs one pass at a time
+    # (see the module docstring).
+    public_event(models, triggers, classify_image, [image, model, top_k], [labels, status],
+                 concurrency_limit=MAX_BATCH, preprocess=False)
 
 
 if __name__ == "__main__":

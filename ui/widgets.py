@@ -77,13 +77,15 @@ def progress_bar(progress: gr.Progress):
     return lambda fraction, message: progress(fraction, desc=message)
 
 
-def public_event(models, triggers, fn, inputs, outputs, **kwargs):
+def public_event(models, triggers, fn, inputs, outputs, concurrency_limit: int | None = None, **kwargs):
     """Wire a tab's public endpoint: the API name is the handler's name, which must be declared in the
     task's registry entry (so the contract, the README and MCP all know it); its description comes
-    from there; model calls share the task's concurrency group (ZeroGPU finds them by it)."""
+    from there; model calls share the task's concurrency group (ZeroGPU finds them by it). A tab whose
+    handlers mostly wait (on a batcher of its own) may allow more of them at once."""
     endpoint = models.spec.endpoint(fn.__name__)
     return gr.on(triggers, fn, inputs, outputs, api_name=endpoint.name, api_description=endpoint.description,
-                 concurrency_id=models.spec.id, concurrency_limit=default_concurrency(models), **kwargs)
+                 concurrency_id=models.spec.id,
+                 concurrency_limit=concurrency_limit or default_concurrency(models), **kwargs)
 
 
 def describe(loaded, extra: str = "") -> str:
