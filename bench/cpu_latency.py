@@ -1,5 +1,5 @@
 """One typical request per tab on a CPU, for the default checkpoint of every task but text to image
-(bench/text_to_image.py), at real size, through our pipeline code: the functions of pipelines/<task>.py
+(bench/text_to_image.py), at real size, through our pipeline code: the functions of pipelines/tasks/<task>.py
 with the model from a ModelManager, which loads the checkpoint folder with the real `from_pretrained`.
 
     .venv/bin/python bench/cpu_latency.py [--threads 2] [--repeats 3] [--tasks speech,clip]
@@ -55,10 +55,12 @@ def local_folders(settings, folders: dict[str, str]):
 
 
 def timed(case, models) -> tuple[float, float, tuple]:
+    """One request through the task's pipeline functions, which see the manager as their task does."""
+    task_models = models.task(case.task)
     if case.before_each is not None:
-        case.before_each(models)
+        case.before_each(task_models)
     started, cpu_started = time.perf_counter(), time.process_time()
-    out = case.run(models)
+    out = case.run(task_models)
     return time.perf_counter() - started, time.process_time() - cpu_started, out
 
 
@@ -80,7 +82,8 @@ def bench_checkpoint(repo_id: str, group: list, tmp: Path) -> dict:
     models = ModelManager(settings, local_folders(settings, {repo_id: str(folder)}))
     rss_before = rss_mb()
     loaded = models.get(group[0].task, repo_id)
-    model = getattr(loaded.bundle, "model", None) or loaded.bundle.pipeline.model
+    model = loaded.bundle.model
+    model = getattr(model, "model", model)  # chronos: the library's pipeline object holds the torch module
     params = sum(p.numel() for p in model.parameters())  # tied weights once
     print(f"{repo_id} ({weights} weights, {params / 1e6:.1f}M): folder {build_s:.1f} s, "
           f"load {loaded.load_seconds:.2f} s", flush=True)
@@ -173,7 +176,7 @@ Written by `bench/cpu_latency.py` on {time.strftime('%Y-%m-%d %H:%M')} in {env['
   work competed for the cores)
 - Weights: "real" = the real checkpoint rebuilt offline (tests/realmodels); "random" = the real
   architecture at real size with random weights (bench/real_size.py). float32, CPU. Peak RSS {peak_gb:.1f} GB.
-- Each request goes through our pipeline function (pipelines/<task>.py) with the model from a
+- Each request goes through our pipeline function (pipelines/tasks/<task>.py) with the model from a
   ModelManager; one warm-up call, then the median (min–max) of {ARGS.repeats} calls, wall seconds.
   "CPU s" is the process's CPU time per call (about threads x wall when the cores are free).
   `*` marks a checkpoint that is not a default.

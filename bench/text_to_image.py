@@ -1,5 +1,5 @@
 """Text to image on a CPU: SD-Turbo at real size (random weights), one 512x512 image in 1 step,
-through our pipeline (pipelines/text_to_image.run, TAESD decode) vs the plain diffusers pipeline
+through our pipeline (pipelines/tasks/text_to_image.render, TAESD decode) vs the plain diffusers pipeline
 (StableDiffusionPipeline.__call__, full AutoencoderKL decode).
 
     .venv/bin/python bench/text_to_image.py [--threads 2] [--repeats 2] [--size 512]
@@ -135,8 +135,10 @@ def main() -> None:
     import diffusers
     import torch
 
+    from pipelines.core.bundle import Bundle
+    from pipelines.core.registry import task
     from pipelines.tasks import text_to_image
-    from pipelines.tasks.text_to_image import ImageParams, TextToImage
+    from pipelines.tasks.text_to_image import ImageParams, Request
 
     torch.set_num_threads(ARGS.threads)
     load_before = os.getloadavg()
@@ -148,11 +150,13 @@ def main() -> None:
                 (("UNet", pipe.unet), ("text encoder", pipe.text_encoder), ("VAE", pipe.vae), ("TAESD", tiny_vae))}
     print(f"built in {build_s:.0f} s: " + ", ".join(f"{k} {v:.1f}M" for k, v in params_m.items()), flush=True)
     timer = StageTimer(pipe, tiny_vae)
-    bundle = TextToImage(pipe, tiny_vae, "cpu", is_gpu=False)
-    params = ImageParams(steps=1, guidance=0.0, seed=0, width=ARGS.size, height=ARGS.size)
+    spec = task("text-to-image")
+    bundle = Bundle(pipe, pipe.tokenizer, "cpu", spec.family, spec.default, {"taesd": tiny_vae})
+    request = Request(PROMPT, spec.default.repo_id,
+                      ImageParams(steps=1, guidance=0.0, seed=0, width=ARGS.size, height=ARGS.size))
 
     def ours():
-        return text_to_image.run(bundle, PROMPT, params).image
+        return text_to_image.render(bundle, request).image
 
     def plain():
         generator = torch.Generator("cpu").manual_seed(0)

@@ -29,9 +29,9 @@ class Case:
     task: str
     repo_id: str
     request: str  # what one request is, for the table
-    run: Callable  # run(models) -> (output units, unit name[, a note on the output])
+    run: Callable  # run(task_models) -> (output units, unit name[, a note on the output])
     extra: bool = False  # not a default checkpoint (not counted in the memory sum)
-    before_each: Callable | None = None  # before_each(models): e.g. empty a cache
+    before_each: Callable | None = None  # before_each(task_models): e.g. empty a cache
 
 
 def generation(task: str, repo_id: str, prompt: str, tokens: int):
@@ -41,7 +41,8 @@ def generation(task: str, repo_id: str, prompt: str, tokens: int):
         from pipelines.tasks import code_completion, text_generation
 
         if task == "code-completion":
-            params = replace(code_completion.DEFAULT_PARAMS, max_new_tokens=tokens, min_new_tokens=tokens)
+            params = replace(code_completion.DEFAULTS, max_new_tokens=tokens, min_new_tokens=tokens,
+                             stop_sequences=())  # a fixed length: no stop sequence may end it early
             parts = list(code_completion.complete(models, prompt, repo_id, params))
         else:
             params = GenerationParams(max_new_tokens=tokens, min_new_tokens=tokens)
@@ -59,7 +60,7 @@ def translate(models):
 
 def fixed_translation_length(models):
     """translate() has no length setting: make its model's generate decode exactly N tokens per text."""
-    model = models.get("translation").bundle.model
+    model = models.get().bundle.model
     if not hasattr(model, "_unfixed_generate"):
         model._unfixed_generate = model.generate
 
@@ -135,9 +136,9 @@ def search(models):
 
 
 def empty_gallery_cache(models):
-    from pipelines.tasks.clip_retrieval import ImageEmbeddingCache
+    from pipelines.tasks.clip_retrieval import EMBEDDINGS, ImageEmbeddingCache
 
-    models.get("clip").bundle.gallery = ImageEmbeddingCache()
+    models.get().bundle.extras[EMBEDDINGS] = ImageEmbeddingCache()
 
 
 def transcribe(models, path: Path):
@@ -150,7 +151,7 @@ def transcribe(models, path: Path):
 def forecast(models):
     from pipelines.tasks import forecasting
 
-    result = forecasting.run(models, str(ASSETS / "series" / "monthly_airline_style.csv"), horizon=24)
+    result = forecasting.forecast(models, str(ASSETS / "series" / "monthly_airline_style.csv"), horizon=24)
     return result.horizon, "steps"
 
 
