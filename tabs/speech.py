@@ -13,11 +13,19 @@ import time
 
 import gradio as gr
 
-from pipelines.core.registry import task
 from pipelines.tasks import speech
-from ui.widgets import ASSETS, default_concurrency, describe, model_picker, status_box, user_errors, while_loading
+from ui.widgets import (
+    ASSETS,
+    describe,
+    model_picker,
+    progress_bar,
+    public_event,
+    status_box,
+    user_errors,
+    while_loading,
+)
 
-SPEC = task("speech")
+D = speech.DEFAULTS
 AUDIO = ASSETS / "audio"
 TASK_CHOICES = [("Transcribe (same language)", "transcribe"), ("Translate to English", "translate")]
 LANGUAGE_CHOICES = [("Detect", speech.DETECT)] + [(name, code) for code, name in speech.COMMON_LANGUAGES]
@@ -40,14 +48,14 @@ def build(models) -> None:
                                  format=None)
             # Right under the input: in a 600 px course iframe the button stays in view.
             run = gr.Button("Transcribe", variant="primary")
-            task_choice = gr.Radio(TASK_CHOICES, value="transcribe", label="Task",
+            task_choice = gr.Radio(TASK_CHOICES, value=D.task, label="Task",
                                    info="Whisper translates from any of its languages into English only.")
-            language = gr.Dropdown(LANGUAGE_CHOICES, value=speech.DETECT, label="Spoken language",
+            language = gr.Dropdown(LANGUAGE_CHOICES, value=D.language, label="Spoken language",
                                    allow_custom_value=True,
                                    info="Detect: Whisper guesses from the first 30 s. Any of its 99 "
                                         "language codes can be typed (e.g. sw).")
-            model = model_picker(SPEC)
-            timestamps = gr.Checkbox(True, label="Timestamped segments",
+            model = model_picker(models)
+            timestamps = gr.Checkbox(D.timestamps, label="Timestamped segments",
                                      info="Recordings over 30 s always get them: they drive the windowing.")
         with gr.Column(scale=3):
             text = gr.Textbox(label="Transcript", lines=6, interactive=False, buttons=["copy"])
@@ -62,23 +70,21 @@ def build(models) -> None:
                 label="Examples (synthetic speech made with espeak-ng)")
 
     @user_errors
-    def transcribe(audio, task="transcribe", language=speech.DETECT, model=SPEC.default.repo_id,
-                   timestamps=True, progress=gr.Progress()):
-        request = speech.prepare(models, audio, task, language, model)  # bad input: no model loads
-        yield from while_loading(models, SPEC, model, progress, gr.skip(), gr.skip(), gr.skip())
+    def transcribe(audio, task=D.task, language=D.language, model=models.spec.default.repo_id,
+                   timestamps=D.timestamps, progress=gr.Progress()):
+        request = speech.check(models, audio, task, language, model)  # bad input: no model loads
+        yield from while_loading(models, request.model_id, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
-        result = speech.run(models, request, bool(timestamps),
-                            progress=lambda fraction, message: progress(fraction, desc=message))
+        result = speech.run(models, request, bool(timestamps), progress_bar(progress))
         seconds = time.perf_counter() - started
         summary = (f"{result.duration_s:.1f} s of audio in {seconds:.1f} s · "
                    f"{result.windows} window{'s' if result.windows != 1 else ''} of 30 s")
-        notes = "" if result.text else "\n\n⚠️ No words were recognised in this recording."
+        notes = "".join(f"\n\n⚠️ {note}" for note in result.notes)
         rows = [[s.start, s.end, s.text] for s in result.segments]
-        yield result.text, rows, language_line(result), describe(models.get(SPEC.id, model), summary) + notes
+        yield result.text, rows, language_line(result), describe(models.get(request.model_id), summary) + notes
 
-    gr.on([run.click], transcribe, [recording, task_choice, language, model, timestamps],
-          [text, segments, heard, status], api_name="transcribe", concurrency_id=SPEC.id,
-          concurrency_limit=default_concurrency(models))
+    public_event(models, [run.click], transcribe, [recording, task_choice, language, model, timestamps],
+                 [text, segments, heard, status])
 
 
 def language_line(result: speech.Transcript) -> str:
@@ -96,4 +102,4 @@ def language_line(result: speech.Transcript) -> str:
 if __name__ == "__main__":
     from app import launch_single
 
-    launch_single(SPEC.id)
+    launch_single(__spec__.name)

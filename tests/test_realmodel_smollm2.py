@@ -39,14 +39,15 @@ def real_models():
 
 
 def test_answers_a_factual_question(real_models):
-    parts = list(text_generation.generate(real_models, "What is the capital of France?", SMOL, GREEDY))
+    parts = list(text_generation.generate(real_models.task("text-generation"), "What is the capital of France?",
+                                          SMOL, GREEDY))
     assert "Paris" in parts[-1].text
     assert real_models.get("text-generation", SMOL).notice == ""  # real weights: no miniature notice
 
 
 def test_completes_code_that_parses(real_models):
     prompt = "def add(a, b):\n    return"
-    completion = list(code_completion.complete(real_models, prompt, SMOL))[-1].text
+    completion = list(code_completion.complete(real_models.task("code-completion"), prompt, SMOL))[-1].text
     assert completion.strip(), "no completion"
     ast.parse(prompt + completion)
     assert "a + b" in completion.replace("b + a", "a + b")

@@ -12,6 +12,12 @@ checkpoints use exactly that BPE, and the multilingual ones a BPE of the same ki
 miniature tokenizes English like the real thing and decodes random ids into real word pieces. A small
 BPE trained on our corpus would shrink the embedding (51,865 x 32 floats, 6.6 MB) but nothing else;
 that size costs nothing here. Audio side: the real 80 mel bins and 1,500 encoder positions (30 s).
+
+One deliberate difference: the generation config's `max_length` is 32, not the hub's 448. A random
+Whisper never writes end-of-text, so every window runs to that limit, and each step pays a suppress-tokens
+pass over the 51,865-token vocabulary; the pipeline reads the limit from the checkpoint
+(`pipelines.tasks.speech.window_tokens`), so a miniature window costs 32 steps instead of 224. 32 tokens
+still hold several timestamped segments, so long recordings are still decoded window after window.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ CONTROL_TOKENS = ("<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startof
                   "<|notimestamps|>")
 TIME_PRECISION = 0.02  # seconds per timestamp token
 NUM_TIMESTAMPS = 1501  # <|0.00|> .. <|30.00|>
+MAX_LENGTH = 32  # tokens per 30 s window (the hub's 448 is the whole decoder): see above
 
 # Real sizes for reference: base d_model 512, 6+6 layers, 8 heads; tiny 384, 4+4, 6; small 768, 12+12, 12.
 SIZES = {
@@ -99,7 +106,7 @@ def _build(folder: Path, size: str) -> None:
     model = WhisperForConditionalGeneration(config)
     model.generation_config = GenerationConfig(
         bos_token_id=end, eos_token_id=end, pad_token_id=end, decoder_start_token_id=start,
-        max_length=448, suppress_tokens=suppress, begin_suppress_tokens=begin_suppress,
+        max_length=MAX_LENGTH, suppress_tokens=suppress, begin_suppress_tokens=begin_suppress,
         alignment_heads=[[config.decoder_layers - 1, h] for h in range(config.decoder_attention_heads)],
         is_multilingual=True, lang_to_id=lang_to_id, task_to_id=task_to_id,
         # The hub configs still carry the old forced ids (detect the language, then transcribe);
