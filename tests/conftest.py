@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -69,3 +70,38 @@ def client(app_server):
     from gradio_client import Client
 
     return Client(app_server.url, verbose=False)
+
+
+class ForwardPasses:
+    """The tests' own hook on a torch module (production objects keep no counters for tests): the batch
+    size of each forward pass; with hold=True the first pass waits until `release()`, so that more
+    requests arrive while the model is busy."""
+
+    def __init__(self, module, hold: bool = False):
+        self.sizes: list[int] = []
+        self.entered, self._gate = threading.Event(), threading.Event()
+        if not hold:
+            self._gate.set()
+        self._handle = module.register_forward_pre_hook(self._record, with_kwargs=True)
+
+    def _record(self, module, args, kwargs):
+        first = next((v for v in (*args, *kwargs.values()) if hasattr(v, "shape")), None)
+        self.sizes.append(int(first.shape[0]) if first is not None and first.dim() else 1)
+        self.entered.set()
+        assert self._gate.wait(30), "the test never released the model"
+
+    @property
+    def calls(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def items(self) -> int:
+        """Inputs seen over all passes (e.g. pictures embedded)."""
+        return sum(self.sizes)
+
+    def release(self) -> None:
+        self._gate.set()
+
+    def remove(self) -> None:
+        self._gate.set()
+        self._handle.remove()

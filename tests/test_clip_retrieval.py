@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.core.errors import UserInputError
 from pipelines.tasks import clip_retrieval as clip
-from tests.conftest import ASSETS, tiny_settings
+from tests.conftest import ASSETS, ForwardPasses, tiny_settings
 
 APP_TASKS = ["clip"]
 IMAGES = ASSETS / "images"
@@ -24,20 +24,6 @@ CAT = IMAGES / "cat.png"
 @pytest.fixture(scope="module")
 def clip_models(models):
     return models.task("clip")
-
-
-class ImagesEmbedded:
-    """Counts the pictures a CLIP model's vision tower embeds (the test's own forward hook)."""
-
-    def __init__(self, model):
-        self.count = 0
-        self._handle = model.vision_model.register_forward_pre_hook(self._record, with_kwargs=True)
-
-    def _record(self, module, args, kwargs):
-        self.count += int(kwargs["pixel_values"].shape[0])
-
-    def remove(self):
-        self._handle.remove()
 
 
 @pytest.mark.parametrize("repo_id, patch", [(B32, 32), (B16, 16)])
@@ -127,24 +113,24 @@ def test_gallery_embeddings_are_computed_once_and_again_only_when_the_gallery_ch
     from pipelines.core.loading import ModelManager
 
     models = ModelManager(tiny_settings()).task("clip")  # a fresh bundle: its cache starts empty
-    embedded = ImagesEmbedded(models.bundle().model)
+    embedded = ForwardPasses(models.bundle().model.vision_model)
     n = len(clip.bundled_gallery())
     try:
         clip.search_images(models, "a cat")
-        assert embedded.count == n
+        assert embedded.items == n
         clip.search_images(models, "a red car")
         clip.search_images(models, "a house")
-        assert embedded.count == n  # unchanged gallery: only the queries were embedded
+        assert embedded.items == n  # unchanged gallery: only the queries were embedded
         added = shutil.copy(BAD / "grayscale.png", tmp_path / "gray.png")
         clip.search_images(models, "a cat", [str(added)])
-        assert embedded.count == n + 1  # one new picture: one new embedding
+        assert embedded.items == n + 1  # one new picture: one new embedding
         (tmp_path / "gray.png").write_bytes((BAD / "cmyk.jpg").read_bytes())  # same name, new content
         clip.search_images(models, "a cat", [str(added)])
-        assert embedded.count == n + 2
+        assert embedded.items == n + 2
         assert len(models.bundle().extras[clip.EMBEDDINGS]) == n + 2
-        other = ImagesEmbedded(models.bundle(B16).model)
+        other = ForwardPasses(models.bundle(B16).model.vision_model)
         clip.search_images(models, "a cat", model_id=B16)  # another model: its own bundle and cache
-        assert other.count == n and embedded.count == n + 2
+        assert other.items == n and embedded.items == n + 2
         other.remove()
     finally:
         embedded.remove()

@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.core.errors import UserInputError
 from pipelines.tasks import image_classification as ic
-from tests.conftest import ASSETS
+from tests.conftest import ASSETS, ForwardPasses
 
 APP_TASKS = ["image-classification"]
 IMAGES = ASSETS / "images"
@@ -24,30 +24,6 @@ ODD = ["animated.gif", "cmyk.jpg", "gray16.png", "grayscale.png", "rgba.png", "r
 @pytest.fixture(scope="module")
 def ic_models(models):
     return models.task("image-classification")
-
-
-class HeldForwards:
-    """The test's own hook on a model: records each forward pass's batch size, and can hold the first
-    pass (until `release()`) so that more requests arrive while the model is busy."""
-
-    def __init__(self, model, hold: bool = False):
-        self.sizes: list[int] = []
-        self.entered, self._gate = threading.Event(), threading.Event()
-        if not hold:
-            self._gate.set()
-        self._handle = model.register_forward_pre_hook(self._record, with_kwargs=True)
-
-    def _record(self, module, args, kwargs):
-        self.sizes.append(int(kwargs["pixel_values"].shape[0]))
-        self.entered.set()
-        assert self._gate.wait(30), "the test never released the model"
-
-    def release(self):
-        self._gate.set()
-
-    def remove(self):
-        self._gate.set()
-        self._handle.remove()
 
 
 def wait_until(condition, what: str, seconds: float = 30):
@@ -126,7 +102,7 @@ def test_requests_waiting_together_share_one_forward_pass(ic_models):
     names = ["cat.png", "fruit.jpg", "red_car.png", "house.png"]
     alone = {n: ic.classify(ic_models, IMAGES / n, VIT, 20).scores for n in names}
     bundle = ic_models.bundle(VIT)
-    held = HeldForwards(bundle.model, hold=True)
+    held = ForwardPasses(bundle.model, hold=True)
     results: dict[str, ic.Result] = {}
 
     def classify(name, k):
@@ -238,7 +214,7 @@ def test_concurrent_requests_share_forward_passes_and_a_bad_one_fails_alone(clie
 
     _classify(client, IMAGES / "cat.png")  # the model is loaded before we hold it
     bundle = app_server.models.get("image-classification").bundle
-    held = HeldForwards(bundle.model, hold=True)
+    held = ForwardPasses(bundle.model, hold=True)
     try:
         first = client.submit(_file(IMAGES / "cat.png"), api_name="/classify_image")
         assert held.entered.wait(30), "the first request never reached the model"

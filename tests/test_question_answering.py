@@ -16,7 +16,7 @@ import pytest
 
 from pipelines.core.errors import UserInputError
 from pipelines.tasks import question_answering as qa
-from tests.conftest import tiny_settings
+from tests.conftest import ForwardPasses, tiny_settings
 
 APP_TASKS = ["question-answering"]
 TASK = "question-answering"
@@ -64,20 +64,6 @@ def with_network(qa_models, monkeypatch):
         loaded = qa_models.get(repo_id)
         monkeypatch.setattr(loaded, "bundle", dataclasses.replace(loaded.bundle, model=network))
     return swap
-
-
-class BatchSizes:
-    """Windows per forward pass of a model (the test's own hook: production objects keep no counters)."""
-
-    def __init__(self, model):
-        self.sizes: list[int] = []
-        self._handle = model.register_forward_pre_hook(self._record, with_kwargs=True)
-
-    def _record(self, module, args, kwargs):
-        self.sizes.append(int(kwargs["input_ids"].shape[0]))
-
-    def remove(self):
-        self._handle.remove()
 
 
 def token_id(tokenizer, word: str) -> int:
@@ -161,7 +147,7 @@ def test_a_200k_character_context_is_answered_in_batches_with_progress(qa_models
     question = long_example()["question"]
     qa.answer(qa_models, question, "Warm up.", repo_id)
     calls: list[tuple[float, str]] = []
-    batches = BatchSizes(qa_models.bundle(repo_id).model)
+    batches = ForwardPasses(qa_models.bundle(repo_id).model)
     try:
         started = time.perf_counter()
         result = qa.answer(qa_models, question, context, repo_id, progress=lambda f, m: calls.append((f, m)))

@@ -11,6 +11,7 @@ import pytest
 from pipelines.core.errors import UserInputError
 from pipelines.families.causal_lm import GenerationParams, encode, is_chat
 from pipelines.tasks import text_generation
+from tests.conftest import ForwardPasses
 
 APP_TASKS = ["text-generation"]
 GPT2 = "openai-community/gpt2"
@@ -24,20 +25,6 @@ def tg(models):
 
 def run(tg, prompt="Once upon a time,", model_id=None, params=FIXED, **kw):
     return list(text_generation.generate(tg, prompt, model_id, params, **kw))
-
-
-class ForwardCounter:
-    """Counts a model's forward passes (the test's own hook: production objects keep no counters)."""
-
-    def __init__(self, model):
-        self.calls = 0
-        self._handle = model.register_forward_pre_hook(self._count)
-
-    def _count(self, *args):
-        self.calls += 1
-
-    def remove(self):
-        self._handle.remove()
 
 
 @pytest.mark.parametrize("model_id", [None, GPT2, "Qwen/Qwen2.5-0.5B-Instruct"])
@@ -89,7 +76,7 @@ def test_stop_ends_generation_and_keeps_the_text(tg):
 
 
 def test_abandoning_the_stream_stops_the_worker(tg):
-    counter = ForwardCounter(tg.bundle().model)
+    counter = ForwardPasses(tg.bundle().model)
     try:
         stream = text_generation.generate(tg, "Once", None, GenerationParams(max_new_tokens=1000,
                                                                              min_new_tokens=1000))
@@ -154,7 +141,7 @@ def test_endpoint_bad_inputs_answer_with_a_message_and_keep_serving(client, args
 
 def test_cancelling_a_job_stops_the_model(client, app_server):
     client.predict("warm up", api_name="/generate_text")
-    counter = ForwardCounter(app_server.models.get("text-generation").bundle.model)
+    counter = ForwardPasses(app_server.models.get("text-generation").bundle.model)
     try:
         job = client.submit("Once upon a time", None, 1000, api_name="/generate_text")
         deadline = time.monotonic() + 30

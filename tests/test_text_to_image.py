@@ -14,6 +14,7 @@ from PIL import Image
 from pipelines.core.errors import UserInputError
 from pipelines.tasks import text_to_image
 from pipelines.tasks.text_to_image import ImageParams, Update
+from tests.conftest import ForwardPasses
 
 APP_TASKS = ["text-to-image"]
 SMALL = ImageParams(width=256, height=256)
@@ -39,25 +40,11 @@ def pixels(result) -> np.ndarray:
     return np.asarray(result.image)
 
 
-class UNetCalls:
-    """Counts UNet forward passes: the real cost of a denoising step."""
-
-    def __init__(self, unet):
-        self.count = 0
-        self._handle = unet.register_forward_hook(self._hook)
-
-    def _hook(self, *args):
-        self.count += 1
-
-    def close(self):
-        self._handle.remove()
-
-
 @pytest.fixture
 def unet_calls(t2i):
-    calls = UNetCalls(t2i.bundle().model.unet)
+    calls = ForwardPasses(t2i.bundle().model.unet)
     yield calls
-    calls.close()
+    calls.remove()
 
 
 def test_loads_the_real_pipeline_classes_from_the_miniature(t2i):
@@ -118,7 +105,7 @@ def test_progress_reports_every_step(t2i, unet_calls):
     result = make(t2i, params=ImageParams(width=256, height=256, steps=4), progress=lambda f, m: seen.append((f, m)))
     assert seen == steps_of(4)
     assert [f for f, _ in seen] == [0.0, 0.25, 0.5, 0.75, 1.0]
-    assert unet_calls.count == 4 and result.steps_done == 4
+    assert unet_calls.calls == 4 and result.steps_done == 4
 
 
 def test_stop_after_step_k_skips_the_remaining_unet_steps(t2i, unet_calls):
@@ -131,7 +118,7 @@ def test_stop_after_step_k_skips_the_remaining_unet_steps(t2i, unet_calls):
     result = make(t2i, params=ImageParams(width=256, height=256, steps=8), stop=stop, progress=progress)
     assert result.stopped and result.image is None
     assert (result.steps_done, result.steps_total) == (2, 8)
-    assert unet_calls.count == 2
+    assert unet_calls.calls == 2
     assert result.summary.startswith("Stopped after 2 of 8 steps")
 
 
@@ -141,7 +128,7 @@ def test_closing_the_stream_stops_the_worker(t2i, unet_calls):
     assert next(updates) == Update(0.0, "Encoding the prompt…")
     assert next(updates) == Update(1 / 40, "Denoising: 1 of 40 steps done")
     updates.close()  # what a cancelled job or a closed browser tab does
-    assert unet_calls.count < 40
+    assert unet_calls.calls < 40
     assert not any(t.name == "text-to-image" for t in threading.enumerate())
 
 
@@ -278,17 +265,17 @@ def test_endpoint_bad_inputs_answer_with_a_message_and_keep_serving(client, args
 
 def test_cancelling_a_job_stops_the_denoising(client, app_server):
     client.predict("warm up", "", 1, 0.0, 0, 256, 256, api_name="/generate_image")
-    calls = UNetCalls(app_server.models.get("text-to-image").bundle.model.unet)
+    calls = ForwardPasses(app_server.models.get("text-to-image").bundle.model.unet)
     try:
         job = client.submit("a dog", "", 50, 0.0, 0, 256, 256, api_name="/generate_image")
         deadline = time.monotonic() + 60
-        while calls.count < 2 and time.monotonic() < deadline:
+        while calls.calls < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
         job.cancel()
         time.sleep(0.5)
-        settled = calls.count
+        settled = calls.calls
         time.sleep(1.0)
-        assert calls.count == settled, "the UNet kept running after the job was cancelled"
-        assert calls.count < 50
+        assert calls.calls == settled, "the UNet kept running after the job was cancelled"
+        assert calls.calls < 50
     finally:
-        calls.close()
+        calls.remove()
