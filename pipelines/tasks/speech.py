@@ -7,22 +7,20 @@
     result = speech.transcribe(models, "assets/audio/german.wav", task="translate", language="detect")
     result.text, result.segments, result.language
 
-check() validates the options and decodes the file (pipelines.readers.audio: 16 kHz mono, length limit,
-silence) without loading a model; run() loads it, detects the language on the first 30 s unless one was
-chosen, then decodes.
+check() validates the options and decodes the file (pipelines.readers.audio) without a model; run()
+loads it, detects the language on the first 30 s unless one was chosen, then decodes.
 
 Audio longer than 30 s uses Whisper's own sequential long-form algorithm (`generate` on all the
-features): each 30 s window is decoded with timestamp tokens and the next window starts at the last
-complete segment, so no word is cut at a window edge. The ASR pipeline's `chunk_length_s=30` instead
-decodes overlapping chunks independently and stitches them by matching tokens; it is faster on a GPU
-in batches but no better on a 2-core CPU. Decoding is greedy without temperature fallback: the same
-input gives the same transcript. A runaway model (one that keeps ending segments after a few tenths
-of a second, as a random miniature can) is caught by a window budget and decoded in fixed windows.
+features): each 30 s window is decoded with timestamp tokens and the next one starts at the last complete
+segment, so no word is cut at a window edge (the ASR pipeline's `chunk_length_s` stitches overlapping
+chunks instead: faster in GPU batches, no better on a 2-core CPU). Decoding is greedy without temperature
+fallback: the same input gives the same transcript. A runaway model (one that keeps ending segments after
+a few tenths of a second, as a random miniature can) is caught by a window budget and decoded in fixed
+windows.
 """
 
 from __future__ import annotations
 
-import ast
 import logging
 import math
 import re
@@ -96,40 +94,27 @@ class Request:
     model_id: str
 
 
-def load(request: LoadRequest) -> Bundle:
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
-
-    _quiet_whisper_internal_notice()
-    return load_pretrained(request, WhisperForConditionalGeneration, WhisperProcessor)
-
-
 class _WhisperInternalNotice(logging.Filter):
-    """Drops the one transformers notice that no caller of Whisper's `generate` can avoid.
-
-    transformers 5.24's Whisper `generate` passes `suppress_tokens` and `begin_suppress_tokens` next to a
-    `generation_config` on every window itself (its fix for speculative decoding, huggingface/transformers
-    #48108), and the generic `generate` then logs "Passing `generation_config` together with
-    generation-related arguments ... is deprecated" at that combination. Only that record, naming only
-    those two arguments, is dropped; the same notice about any other argument still gets through.
-    """
-    _WHISPER_OWN = {"suppress_tokens", "begin_suppress_tokens"}
+    """Drops the one transformers notice no caller of Whisper's `generate` can avoid: on every window it
+    passes `suppress_tokens` and `begin_suppress_tokens` next to a `generation_config` itself
+    (huggingface/transformers#48108, in 5.24), and the generic `generate` then calls that combination
+    deprecated. Only that notice, when it names just those two, is dropped; for any other it still shows."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if not message.startswith("Passing `generation_config` together with generation-related"):
             return True
-        found = re.search(r"arguments=\((\{[^}]*\})\)", message)
-        try:
-            named = ast.literal_eval(found.group(1)) if found else None
-        except (ValueError, SyntaxError):
-            return True
-        return not (isinstance(named, set) and named <= self._WHISPER_OWN)
+        named = set(re.findall(r"'(\w+)'", message.partition("arguments=")[2].partition(")")[0]))
+        return not named or not named <= {"suppress_tokens", "begin_suppress_tokens"}
 
 
-def _quiet_whisper_internal_notice() -> None:
+def load(request: LoadRequest) -> Bundle:
+    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+
     logger = logging.getLogger("transformers.generation.utils")
     if not any(isinstance(f, _WhisperInternalNotice) for f in logger.filters):
         logger.addFilter(_WhisperInternalNotice())
+    return load_pretrained(request, WhisperForConditionalGeneration, WhisperProcessor)
 
 
 def is_multilingual(whisper: Bundle) -> bool:
@@ -137,10 +122,12 @@ def is_multilingual(whisper: Bundle) -> bool:
 
 
 def window_tokens(whisper: Bundle) -> int:
-    """Tokens one 30 s window may decode: MAX_NEW_TOKENS, or fewer if the checkpoint's generation config
-    says so. Whisper's generate reads `max_length` as tokens after the window's start/language/task
-    prompt (the hub checkpoints say 448, the whole decoder; the miniatures a few dozen, because a random
-    model never ends a window and each step costs a suppress-tokens pass over the 51,865-token vocabulary)."""
+    """Tokens one 30 s window may decode: MAX_NEW_TOKENS, or fewer where the checkpoint's generation config
+    says so (the hub's 448 is the whole decoder; the miniatures declare a few dozen, see their module).
+
+    Passed to generate as `max_length`, which Whisper counts after each window's start/language/task
+    prompt; transformers 5.24 adds that prompt again on each further window of one call, so each later
+    window of a long recording may decode 3 tokens more than the one before (within the 448 positions)."""
     declared = whisper.model.generation_config.max_length
     return min(MAX_NEW_TOKENS, int(declared)) if declared else MAX_NEW_TOKENS
 
@@ -169,10 +156,8 @@ def transcribe(models, audio_path, task: str | None = DEFAULTS.task, language: s
 
 
 def language_code(language: str | None) -> str | None:
-    """ISO code for a language code or English name; None means detect it.
-
-    Not a `checks.choice`: Whisper knows 99 languages under two names each, too many to list, so the
-    message names the common ones."""
+    """ISO code for a language code or English name; None means detect it. (Not `checks.choice`: 99
+    languages under two names are too many to list, so the message names common ones.)"""
     key = (language or DETECT).strip().lower().strip("<|>")
     if key in (DETECT, "auto", ""):
         return None
@@ -211,9 +196,8 @@ def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULT
     if multilingual and f"<|{language}|>" not in whisper.model.generation_config.lang_to_id:
         raise UserInputError(f"{language_name(language)} is not one of this model's languages.")
     options = dict(task=task, language=language) if multilingual else {}
-    # max_length, not max_new_tokens: every checkpoint's generation config carries a max_length (the
-    # hub's 448, else transformers' default 20), so max_new_tokens made each window log "Both
-    # `max_new_tokens` and `max_length` seem to have been set". Whisper's generate adds the prompt itself.
+    # max_length, not max_new_tokens: generate always also has a max_length (the checkpoint's, else
+    # transformers' 20), so max_new_tokens logged "Both ... seem to have been set" on every window.
     options["max_length"] = window_tokens(whisper)
     with torch.inference_mode():
         if timestamps or long_form:
@@ -231,12 +215,8 @@ def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULT
 
 
 def detect_language(whisper: Bundle, features) -> tuple[str, float]:
-    """The language Whisper hears in the first 30 s, and its probability.
-
-    As `WhisperForConditionalGeneration.detect_language` does: one decoder step after
-    <|startoftranscript|>, restricted to the language tokens; the softmax over those gives the
-    probability shown to the user.
-    """
+    """The language Whisper hears in the first 30 s, and its probability: as transformers'
+    `detect_language`, one decoder step after <|startoftranscript|>, softmax over the language tokens."""
     import torch
 
     config = whisper.model.generation_config
