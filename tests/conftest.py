@@ -16,6 +16,10 @@ import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # One pytest worker per core (pytest.ini): one torch thread each, or their thread pools fight
+    # over the cores and the suite gets slower, not faster. Set before anything imports torch.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
