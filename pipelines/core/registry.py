@@ -193,6 +193,20 @@ TASKS: tuple[TaskSpec, ...] = (
         chapter="Chapter 7: Applications of Transformers (Code Completion)", examples="code",
     ),
     TaskSpec(
+        "fill-mask", "Fill-mask", "fill-mask", "pipelines.tasks.fill_mask:load", "encoder-only",
+        "pipelines.tasks.fill_mask", "tabs.fill_mask",
+        (
+            Checkpoint("google-bert/bert-base-uncased", "BERT base uncased", "masked_lm:bert_base_uncased", 110,
+                       why="The course's BERT: reads the whole sentence, left and right of the gap."),
+            Checkpoint("distilbert/distilbert-base-uncased", "DistilBERT base uncased",
+                       "masked_lm:distilbert_base_uncased", 67,
+                       why="BERT distilled: 40% smaller and 60% faster, nearly as good."),
+        ),
+        (Endpoint("fill_mask", ("text",), "The likeliest words for each [MASK] in a text, each shown in the "
+                  "sentence, with probabilities.", {"text": "The [MASK] chased the mouse."}),),
+        chapter="Chapter 8: Famous Transformer Models (BERT)", examples="fill_mask",
+    ),
+    TaskSpec(
         "image-classification", "Image classification", "image classification",
         "pipelines.tasks.image_classification:load", "vision", "pipelines.tasks.image_classification",
         "tabs.image_classification",

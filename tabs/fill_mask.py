@@ -1,0 +1,58 @@
+"""Fill-mask tab: a sentence with [MASK] in, the words BERT expects there out, each shown in the sentence.
+
+Run on its own: python -m tabs.fill_mask
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from pipelines.tasks import fill_mask as masking
+from ui.widgets import describe, examples, model_picker, public_event, status_box, user_errors, while_loading
+
+HEADERS = ["mask", "rank", "candidate", "probability", "sentence"]
+MORE_EXAMPLES = [
+    "Paris is the [MASK] of France.",
+    "The man went to the [MASK] to buy some milk.",
+    "I love reading ___ before I go to sleep.",
+    "The [MASK] was so funny that everyone [MASK] out loud.",
+]
+
+
+def build(models) -> None:
+    with gr.Row():
+        with gr.Column(scale=3):
+            text = gr.Textbox(label="Text", lines=3, placeholder=masking.EXAMPLE)
+            run = gr.Button("Fill the mask", variant="primary")
+            sentences = gr.Label(num_top_classes=masking.MAX_TOP_K, label="The first mask filled in")
+            status = status_box()
+        with gr.Column(scale=2):
+            gr.Markdown(f"Write [MASK] (or `<mask>`, or `___`) where a word is missing: up to {masking.MAX_MASKS} "
+                        "in one text. The model reads the whole sentence, left and right of each gap.")
+            model = model_picker(models)
+            top_k = gr.Slider(1, masking.MAX_TOP_K, value=masking.DEFAULT_TOP_K, step=1,
+                              label="Candidates per mask")
+    table = gr.Dataframe(headers=HEADERS, label="Every mask's candidates", interactive=False, wrap=True)
+    listed = dict.fromkeys([*examples(models.spec.examples), *MORE_EXAMPLES])  # in order, each once
+    gr.Examples([[e] for e in listed], inputs=[text],
+                label="Examples (chapter 8: BERT fills in the blank)")
+
+    @user_errors
+    def fill_mask(text, model_id=None, top_k=masking.DEFAULT_TOP_K, progress=gr.Progress()):
+        request = masking.check(models, text, model_id, top_k)  # bad input: no model loads
+        yield from while_loading(models, request.model_id, progress, gr.skip(), gr.skip())
+        result = masking.run(models, request)
+        first = {c.sentence: c.probability for c in result.gaps[0].candidates}
+        rows = [[g, rank, c.token, round(c.probability, 4), c.sentence]
+                for g, gap in enumerate(result.gaps, 1) for rank, c in enumerate(gap.candidates, 1)]
+        plural = "s" if len(result.gaps) != 1 else ""
+        line = describe(models.get(request.model_id), f"{len(result.gaps)} mask{plural} · {result.tokens} tokens")
+        yield first, rows, line + "".join(f"\n\n{note}" for note in result.notes)
+
+    public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k], [sentences, table, status])
+
+
+if __name__ == "__main__":
+    from app import launch_single
+
+    launch_single(__spec__.name)
