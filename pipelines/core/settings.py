@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from pipelines.core.registry import TASKS
+
 ENV_PREFIX = "PLAYGROUND_"
 MODEL_SOURCES = ("auto", "hub", "tiny")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -61,6 +63,19 @@ class Settings:
     max_audio_s: float = 600.0
     # Origins allowed to embed the app in an iframe; empty means any site may.
     frame_ancestors: tuple[str, ...] = ()
+    # Serve every public endpoint as a tool for AI assistants (Model Context Protocol, /gradio_api/mcp/).
+    mcp: bool = True
+    # Tasks whose default model loads at start-up even in lazy mode ("all": every task): a first call
+    # that loads a model can outlast an assistant's 60 s tool timeout.
+    preload: tuple[str, ...] = ()
+    # Serving engines: a default endpoint for every task that can call one, and one per task
+    # (PLAYGROUND_REMOTE_<TASK_ID>, --remote-<task-id>), which wins. See pipelines/remote/.
+    remote_url: str | None = None
+    remotes: tuple[tuple[str, str], ...] = ()  # (task id, URL) pairs
+    # Token for the serving engines; falls back to HF_TOKEN. Never shown in a page, never logged.
+    remote_token: str | None = None
+    # Seconds a remote call may take before the tab says the engine did not answer.
+    remote_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         _check_choice("model_source", self.model_source, MODEL_SOURCES)
@@ -72,6 +87,22 @@ class Settings:
         bad = [o for o in self.frame_ancestors if not _ORIGIN.match(o)]
         if bad:
             raise ValueError(f"frame_ancestors must be origins like https://course.example.org; got {bad}")
+        known = {spec.id for spec in TASKS}
+        unknown = [t for t in (*self.preload, *(t for t, _ in self.remotes)) if t not in known and t != "all"]
+        if unknown:
+            raise ValueError(f"unknown task ids {unknown}; known: {', '.join(sorted(known))}")
+        urls = [self.remote_url, *(url for _, url in self.remotes)]
+        bad = [u for u in urls if u is not None and not re.match(r"^https?://[^\s/]+", u)]
+        if bad:
+            raise ValueError(f"remote endpoints must be http(s) URLs like http://gpu-box:8000/v1; got {bad}")
+
+    def remote_for(self, task_id: str) -> str | None:
+        """The serving engine a task calls (its own setting, else the default), or None: load locally."""
+        return dict(self.remotes).get(task_id) or self.remote_url
+
+    def preloaded(self) -> list[str]:
+        """Task ids whose default model loads at start-up."""
+        return [spec.id for spec in TASKS] if "all" in self.preload else list(self.preload)
 
     @classmethod
     def from_args(cls, argv: list[str] | None = None, env: dict[str, str] | None = None) -> "Settings":
@@ -89,6 +120,14 @@ class Settings:
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f.name, raw)
+        remotes = []
+        for spec in TASKS:  # one setting per task: --remote-text-generation, PLAYGROUND_REMOTE_TEXT_GENERATION
+            name = "remote_" + spec.id.replace("-", "_")
+            url = getattr(args, name, None) or env.get(ENV_PREFIX + name.upper())
+            if url:
+                remotes.append((spec.id, url))
+        if remotes:
+            values["remotes"] = tuple(remotes)
         return cls(**values)
 
 
@@ -102,9 +141,13 @@ def _convert(name: str, raw):
         return raw
     if name == "cache_dir":
         return Path(raw).expanduser()
-    if name == "frame_ancestors":
+    if name in ("frame_ancestors", "preload"):
         return tuple(o for o in raw.replace(",", " ").split() if o)
-    if name in ("memory_budget_gb", "hub_timeout_s", "max_audio_s"):
+    if name == "mcp":
+        if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"mcp must be on or off; got {raw!r}")
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if name in ("memory_budget_gb", "hub_timeout_s", "max_audio_s", "remote_timeout_s"):
         return float(raw)
     if name in ("queue_size", "concurrency", "max_input_chars", "max_context_chars"):
         return int(raw)
@@ -131,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-audio-s", dest="max_audio_s", type=float)
     p.add_argument("--frame-ancestors", dest="frame_ancestors",
                    help="space- or comma-separated origins allowed to embed the app (default: any)")
+    p.add_argument("--mcp", choices=("on", "off"), help="serve the endpoints as MCP tools (default on)")
+    p.add_argument("--preload", help="task ids (or all) whose default model loads at start-up")
+    p.add_argument("--remote", dest="remote_url", help="serving engine for every task that can use one")
+    for spec in TASKS:
+        p.add_argument(f"--remote-{spec.id}", dest="remote_" + spec.id.replace("-", "_"),
+                       help=argparse.SUPPRESS)  # listed once below, not eleven times
+    p.add_argument("--remote-<task-id>", dest="_remote_help", metavar="URL",
+                   help="serving engine for one task (e.g. --remote-text-generation http://gpu:8000/v1)")
+    p.add_argument("--remote-token", dest="remote_token", help="token for the serving engines (default: HF_TOKEN)")
+    p.add_argument("--remote-timeout-s", dest="remote_timeout_s", type=float)
     p.add_argument("--download", action="store_true",
                    help="download every default checkpoint into the Hugging Face cache, then exit")
     return p
