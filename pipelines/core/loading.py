@@ -27,6 +27,7 @@ from pipelines.core import registry
 from pipelines.core.bundle import Bundle, LoadRequest
 from pipelines.core.device import Placement, choose_placement, free_memory_bytes
 from pipelines.core.errors import ModelUnavailableError, PlaygroundError
+from pipelines.core.events import Events
 from pipelines.core.registry import Checkpoint, TaskSpec
 from pipelines.core.settings import Settings
 from pipelines.core.sources import Location, SourceResolver
@@ -65,6 +66,7 @@ class ModelManager:
         self._lock = threading.Lock()
         self._models: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self.events = Events()  # loads and evictions, for metrics (pipelines/core/events.py)
 
     # Placement and budget are decided on first use so that start-up never imports torch.
     @property
@@ -150,7 +152,9 @@ class ModelManager:
             raise ModelUnavailableError(_load_failure_message(ckpt, location, exc)) from exc
         seconds = time.perf_counter() - started
         log.info("loaded %s in %.1f s", ckpt.repo_id, seconds)
-        return LoadedModel(spec.id, ckpt, location, bundle, bundle_nbytes(bundle), seconds)
+        loaded = LoadedModel(spec.id, ckpt, location, bundle, bundle_nbytes(bundle), seconds)
+        self.events.emit("loaded", repo_id=ckpt.repo_id, task_id=spec.id, seconds=seconds, nbytes=loaded.nbytes)
+        return loaded
 
     def _estimate(self, ckpt: Checkpoint, location: Location) -> int:
         if location.kind != "hub":  # weights on disk: their size is the best estimate we have
@@ -175,6 +179,8 @@ class ModelManager:
         if evicted:
             log.info("unloaded %s to stay within the memory budget",
                      ", ".join(m.checkpoint.repo_id for m in evicted))
+            for model in evicted:
+                self.events.emit("evicted", repo_id=model.checkpoint.repo_id, nbytes=model.nbytes)
             del evicted
             release_memory(self.placement)
 
