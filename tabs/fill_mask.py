@@ -30,8 +30,10 @@ def build(models) -> None:
             gr.Markdown(f"Write [MASK] (or `<mask>`, or `___`) where a word is missing: up to {masking.MAX_MASKS} "
                         "in one text. The model reads the whole sentence, left and right of each gap.")
             model = model_picker(models)
-            top_k = gr.Slider(1, masking.MAX_TOP_K, value=masking.DEFAULT_TOP_K, step=1,
-                              label="Candidates per mask")
+            # A Number, not a Slider: a Slider refuses an out-of-range API value with Gradio's own message
+            # (or a stack trace for a non-number) before our check can name the setting.
+            top_k = gr.Number(masking.DEFAULT_TOP_K, precision=0, minimum=None, maximum=None,
+                              label="Candidates per mask", info=f"1 to {masking.MAX_TOP_K}")
     table = gr.Dataframe(headers=HEADERS, label="Every mask's candidates", interactive=False, wrap=True)
     listed = dict.fromkeys([*examples(models.spec.examples), *MORE_EXAMPLES])  # in order, each once
     gr.Examples([[e] for e in listed], inputs=[text],
@@ -42,14 +44,18 @@ def build(models) -> None:
         request = masking.check(models, text, model_id, top_k)  # bad input: no model loads
         yield from while_loading(models, request.model_id, progress, gr.skip(), gr.skip())
         result = masking.run(models, request)
-        first = {c.sentence: c.probability for c in result.gaps[0].candidates}
+        # Keyed by rank too: "x" and "##x" at the start of a text make the same sentence.
+        first = {f"{rank}. {c.sentence}": c.probability for rank, c in enumerate(result.gaps[0].candidates, 1)}
         rows = [[g, rank, c.token, round(c.probability, 4), c.sentence]
                 for g, gap in enumerate(result.gaps, 1) for rank, c in enumerate(gap.candidates, 1)]
         plural = "s" if len(result.gaps) != 1 else ""
         line = describe(models.get(request.model_id), f"{len(result.gaps)} mask{plural} · {result.tokens} tokens")
         yield first, rows, line + "".join(f"\n\n{note}" for note in result.notes)
 
-    public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k], [sentences, table, status])
+    # preprocess=False: these inputs arrive as typed, so that even "abc" for a number reaches our check
+    # and gets its sentence, instead of failing inside Gradio's rounding with a generic error.
+    public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k], [sentences, table, status],
+                 preprocess=False)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ def test_bad_inputs_are_explained_before_any_model_loads(models, text, top_k, me
         fill_mask.check(fresh, text, None, top_k)
 
 
+def test_a_nul_character_is_not_taken_for_a_gap(fm):
+    assert fill_mask.fill(fm, "The [MASK] chased\x00 the mouse.") == fill_mask.fill(fm, "The [MASK] chased the mouse.")
+
+
 def test_five_masks_are_allowed(fm):
     assert len(fill_mask.fill(fm, " and ".join(["[MASK]"] * 5), top_k=1).gaps) == 5
 
@@ -92,6 +96,7 @@ def test_endpoint_returns_the_filled_sentences_a_table_and_the_model(client):
     label, table, status = client.predict("The [MASK] chased the mouse.", api_name="/fill_mask")
     confidences = label["confidences"]
     assert len(confidences) == 5 and all(c["label"].endswith("chased the mouse.") for c in confidences)
+    assert [c["label"].split(".")[0] for c in confidences] == ["1", "2", "3", "4", "5"]  # ranked, none lost
     assert [row[1] for row in table["data"]] == [1, 2, 3, 4, 5] and table["headers"][2] == "candidate"
     assert "BERT base uncased" in status and "1 mask" in status and "miniature" in status
 
@@ -101,5 +106,8 @@ def test_endpoint_refuses_bad_input_with_a_sentence_and_keeps_serving(client):
         client.predict("No gap here.", api_name="/fill_mask")
     with pytest.raises(Exception, match="Unknown model 'bert-large'"):
         client.predict("The [MASK] sat.", "bert-large", api_name="/fill_mask")
+    for top_k, said in ((0, "got 0."), (None, "got None."), ("abc", "got abc.")):
+        with pytest.raises(Exception, match=f"Candidates per mask must be a whole number from 1 to 20; {said}"):
+            client.predict("The [MASK] sat.", None, top_k, api_name="/fill_mask")
     _, table, _ = client.predict("The [MASK] sat on the [MASK].", DISTILBERT, 2, api_name="/fill_mask")
     assert [row[0] for row in table["data"]] == [1, 1, 2, 2]

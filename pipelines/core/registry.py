@@ -64,7 +64,7 @@ class TaskSpec:
     id: str  # also the tab id used in deep links: /?tab=<id>, /embed/<id>
     title: str  # the tab's title
     summary: str  # a few words for lists and iframe titles: "speech transcription"
-    loader: str  # "module:function" returning a pipelines.core.loading.Bundle
+    loader: str  # "module:function" returning a pipelines.core.bundle.Bundle
     family: str
     pipeline: str  # dotted module path (model side; never imports gradio)
     tab: str  # dotted module path (UI side; never imports torch)

@@ -67,6 +67,7 @@ def load(request: LoadRequest) -> Bundle:
 def check(models, text: str, model_id: str | None = None, top_k=DEFAULT_TOP_K) -> Request:
     text = checks.text("text", text, models.settings.max_input_chars,
                        empty=f"Type a sentence with [MASK] where a word is missing, for example: {EXAMPLE}")
+    text = text.replace(SLOT, "")  # a NUL is no character a person means; it would pose as a gap below
     slotted, gaps = GAP.subn(SLOT, text)
     if gaps == 0:
         raise UserInputError("The text has no [MASK]. Put [MASK] (or <mask>, or ___) where the missing word "

@@ -75,6 +75,11 @@ class Batcher:
         return future.result()
 
 
+# A process-wide limit, not state: a 150-megapixel PNG takes about 600 MB while it decodes, and the
+# event admits MAX_BATCH requests at once so that they can share forward passes.
+DECODING = threading.BoundedSemaphore(2)
+
+
 @dataclass(frozen=True)
 class Request:
     picture: Any  # an RGB PIL image, already opened and checked
@@ -102,7 +107,9 @@ def check(models, image, model_id: str | None = None, top_k=DEFAULT_TOP_K) -> Re
     """The request, or UserInputError with the sentence that explains what is wrong with it."""
     repo_id = models.checkpoint(model_id).repo_id
     k = checks.whole_number("Top-k", DEFAULT_TOP_K if top_k is None else top_k, 1, MAX_TOP_K)
-    return Request(open_image(image), repo_id, k)
+    with DECODING:  # the tab lets MAX_BATCH requests in at once; their pictures decode two at a time
+        picture = open_image(image)
+    return Request(picture, repo_id, k)
 
 
 def run(models, request: Request) -> Result:
