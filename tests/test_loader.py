@@ -200,3 +200,46 @@ def test_attention_weights_come_from_the_same_copy_switched_to_eager():
 def test_a_model_can_be_loaded_with_eager_attention_from_the_start():
     models = ModelManager(tiny_settings())
     assert models.get(GEN, SMOL, attention="eager").bundle.attention == "eager"
+
+
+def test_a_switch_of_attention_waits_for_the_forward_pass_running_on_the_model():
+    """A forward pass is built for one attention implementation: the switch must come between passes."""
+    import torch
+
+    models = ModelManager(tiny_settings())
+    bundle = models.get(GEN, GPT2).bundle
+    inside, release, switched = threading.Event(), threading.Event(), threading.Event()
+
+    def held(*args):  # returns None: a pre-hook's return value would replace the inputs
+        inside.set()
+        release.wait(30)
+
+    hold = bundle.model.register_forward_pre_hook(held)
+    ids = bundle.tokenizer("Hello there", return_tensors="pt")["input_ids"]
+
+    outputs = []
+
+    def forward():
+        with torch.inference_mode():
+            outputs.append(bundle.model(ids).logits)
+
+    runner = threading.Thread(target=forward)
+    runner.start()
+    assert inside.wait(30)
+    switcher = threading.Thread(target=lambda: bundle.use_attention("eager") or switched.set())
+    switcher.start()
+    assert not switched.wait(0.5), "the attention implementation changed under a running forward pass"
+    hold.remove()
+    release.set()
+    runner.join(30)
+    switcher.join(30)
+    assert switched.is_set() and bundle.attention == "eager" and outputs[0].shape[:2] == ids.shape
+
+
+def test_a_model_that_cannot_switch_says_so():
+    from dataclasses import replace
+
+    models = ModelManager(tiny_settings())
+    bundle = replace(models.get(GEN, GPT2).bundle, extras={})  # no gate: not loaded by load_pretrained
+    with pytest.raises(ModelUnavailableError, match="cannot switch to eager attention"):
+        bundle.use_attention("eager")

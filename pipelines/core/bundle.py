@@ -11,18 +11,24 @@ cache). So a feature that needs "the model and its tokenizer" of any text task r
 
 Attention weights: transformers 5 loads with `sdpa`, which returns none. `request.attention` (or
 `Bundle.use_attention("eager")` on a model already in memory) switches the implementation instead of
-loading a second copy.
+loading a second copy. A switch waits until no forward pass of the model is running and holds new ones
+until it is done: a forward pass builds its attention mask for one implementation (GPT-2's sdpa path
+builds none at all), so switching in the middle of one would leave its later layers unmasked.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.core.device import Placement
+from pipelines.core.errors import ModelUnavailableError
 from pipelines.core.registry import Checkpoint
 from pipelines.core.sources import Location
+
+GATE = "forward_gate"  # bundle.extras key of the model's ForwardGate (models loaded by load_pretrained)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,41 @@ class LoadRequest:
     family: str
     companions: dict[str, Location] = field(default_factory=dict)  # repo_id -> where it is
     attention: str | None = None  # "eager" or "sdpa"; None: the library's default
+
+
+class ForwardGate:
+    """Counts the forward passes running through a model; `exclusive()` waits until none is and keeps new
+    ones out meanwhile. Installed as the model's own forward hooks, so every caller goes through it."""
+
+    def __init__(self, model):
+        self._cond = threading.Condition()
+        self._running = 0
+        self._closed = False
+        model.register_forward_pre_hook(self._enter)
+        model.register_forward_hook(self._leave, always_call=True)  # also when the forward raises
+
+    def _enter(self, *args) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._closed)
+            self._running += 1
+
+    def _leave(self, *args) -> None:
+        with self._cond:
+            self._running -= 1
+            self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self):
+        with self._cond:
+            self._cond.wait_for(lambda: not self._closed)
+            self._closed = True
+            self._cond.wait_for(lambda: self._running == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closed = False
+                self._cond.notify_all()
 
 
 @dataclass
@@ -56,10 +97,18 @@ class Bundle:
         return getattr(config, "_attn_implementation", None)
 
     def use_attention(self, implementation: str) -> None:
-        """Switch the attention implementation of the model in memory ("eager" returns weights)."""
+        """Switch the attention implementation of the model in memory ("eager" returns weights), between
+        forward passes; raise ModelUnavailableError if this model cannot use it."""
         with self._attention_lock:
-            if self.attention != implementation and hasattr(self.model, "set_attn_implementation"):
+            if self.attention == implementation:
+                return
+            gate = self.extras.get(GATE)
+            if gate is None or not hasattr(self.model, "set_attn_implementation"):
+                raise ModelUnavailableError(f"{self.checkpoint.repo_id} cannot switch to {implementation} attention.")
+            with gate.exclusive():
                 self.model.set_attn_implementation(implementation)
+            if self.attention != implementation:  # transformers may only warn that it is not supported
+                raise ModelUnavailableError(f"{self.checkpoint.repo_id} does not support {implementation} attention.")
 
 
 def load_pretrained(request: LoadRequest, model_class, processor_class=None, *, processor_kwargs=None,
@@ -74,5 +123,5 @@ def load_pretrained(request: LoadRequest, model_class, processor_class=None, *, 
         kwargs["attn_implementation"] = request.attention
     model = model_class.from_pretrained(loc.source, **kwargs)
     model.to(request.placement.device).eval()
-    return Bundle(model, processor, request.placement.device, request.family, request.checkpoint,
-                  dict(extras or {}))
+    extras = {**(extras or {}), GATE: ForwardGate(model)}
+    return Bundle(model, processor, request.placement.device, request.family, request.checkpoint, extras)
