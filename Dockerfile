@@ -37,4 +37,9 @@ ARG DOWNLOAD_MODELS=0
 RUN if [ "$DOWNLOAD_MODELS" = "1" ]; then python app.py --download; fi
 
 EXPOSE 7860
+# /healthz answers from memory (no model loads). The slim image has no curl: Python's urllib, which
+# exits non-zero on a refused connection, a timeout or a non-2xx answer. The start period covers the
+# app's start-up (and, with PLAYGROUND_LOAD_MODE=eager, loading the models before it serves).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=180s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GRADIO_SERVER_PORT', '7860'), timeout=5)"
 CMD ["python", "app.py"]

@@ -22,7 +22,7 @@ import gradio as gr
 from pipelines.core.loading import ModelManager
 from pipelines.core.registry import TASKS
 from pipelines.core.settings import Settings, build_parser
-from ui import embedding, zerogpu
+from ui import assistants, embedding, zerogpu
 from ui import shell as layout
 
 TITLE = layout.TITLE
@@ -36,6 +36,9 @@ def build_app(models: ModelManager, task_ids: list[str] | None = None) -> gr.Blo
         layout.build(demo, models, specs)
     demo.queue(max_size=models.settings.queue_size)
     zerogpu.wrap_events(demo.fns.values(), models)  # no-op off ZeroGPU
+    from ui.metrics import Metrics  # here, not at the top: `import app` stays without prometheus_client
+
+    demo.playground_metrics = Metrics(demo, models)  # /metrics and /healthz, served by launch() (ui/metrics.py)
     demo.playground_settings = models.settings  # read by launch() for the embedding policy
     return demo
 
@@ -44,10 +47,15 @@ def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs):
     # Gradio 6 takes theme, css and head at launch(). server_name/port stay None so that Gradio reads
     # GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself, defaulting to 127.0.0.1:7860.
     settings = settings or getattr(demo, "playground_settings", None) or Settings()
+    app_kwargs = embedding.app_kwargs(settings, demo=demo)
+    # MCP (on unless --mcp off): at start-up the lifespan points Gradio's MCP server at the tools made
+    # for assistants (ui/assistants.py), or logs why there is none.
+    app_kwargs["lifespan"] = assistants.lifespan(demo, settings.mcp)
+    kwargs.setdefault("mcp_server", settings.mcp)
     # allowed_paths: results may point at bundled example files (CLIP search returns gallery images),
     # which Gradio serves only from its cache, the working directory, or a path allowed here.
     return demo.launch(theme=gr.themes.Soft(), css=layout.CSS, head=layout.HEAD,
-                       app_kwargs=embedding.app_kwargs(settings), allowed_paths=[str(ASSETS)], **kwargs)
+                       app_kwargs=app_kwargs, allowed_paths=[str(ASSETS)], **kwargs)
 
 
 def launch_single(tab_module: str) -> None:
@@ -68,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = build_app(models)
     if settings.load_mode == "eager":
         zerogpu.preload(models)
+    elif settings.preloaded():  # chosen tasks, even in lazy mode: a first call that loads a model
+        zerogpu.preload(models, settings.preloaded())  # can outlast an assistant's 60 s tool timeout
     launch(demo, settings)
     return 0
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import gradio as gr
 
 from pipelines.tasks import clip_retrieval as clip
-from tabs.image_classification import image_input, loading_note, uploaded_path
+from tabs.image_classification import image_input, loading_note, probabilities, uploaded_path
+from ui.assistants import Tool, as_json
 from ui.widgets import (
     ASSETS,
     describe,
@@ -80,6 +81,18 @@ def build(models) -> None:
     @user_errors
     def zero_shot_image(image, labels, template=clip.DEFAULT_TEMPLATE, model_id=default_model,
                         progress=gr.Progress()):
+        """Classify a picture into labels you choose (CLIP zero-shot): how well each label fits the picture,
+        as probabilities that add up to 1 over the labels given. No training on those labels is needed.
+
+        Args:
+            image: The picture, as an https:// URL or a data: URL (data:image/png;base64,...).
+            labels: 2 to 50 labels, comma-separated, e.g. "cat, dog, car" (required).
+            template: A caption with {label} where each label goes; CLIP reads "a photo of a cat" better than "cat".
+            model_id: Which CLIP: ViT-B/32 (default, fast) or ViT-B/16 (more accurate, about 4x slower).
+
+        Returns:
+            The probability of each label, and a Markdown status line.
+        """
         checked = clip.check_zero_shot(models, uploaded_path(image), labels, template, model_id)
         load_model(models, checked.model_id, progress)
         probs = clip.run(models, checked)
@@ -87,6 +100,18 @@ def build(models) -> None:
 
     @user_errors
     def search_images(query, images=None, include_examples=True, model_id=default_model, progress=gr.Progress()):
+        """Rank pictures by how well they match a text (CLIP image search): the app's example pictures (a cat,
+        a dog in a park, a red car, fruit, a house, a sunset, ...) and any pictures given.
+
+        Args:
+            query: What to look for, e.g. "a dog in a park" (required).
+            images: More pictures to rank, each an https:// URL or a data: URL (optional).
+            include_examples: Also rank the app's example pictures (default true).
+            model_id: Which CLIP: ViT-B/32 (default, fast) or ViT-B/16 (more accurate, about 4x slower).
+
+        Returns:
+            The pictures best match first, a table of their scores, and a Markdown status line.
+        """
         extra = [uploaded_path(f) for f in (images or [])]
         checked = clip.check_search(models, query, extra, bool(include_examples), model_id)
         load_model(models, checked.model_id, progress)
@@ -98,6 +123,16 @@ def build(models) -> None:
 
     @user_errors
     def rank_captions(image, captions, model_id=default_model, progress=gr.Progress()):
+        """Rank captions by how well they describe a picture (CLIP), as probabilities over the captions given.
+
+        Args:
+            image: The picture, as an https:// URL or a data: URL (data:image/png;base64,...).
+            captions: 2 to 50 captions, one per line, e.g. "a dog in a park\na cat on a sofa" (required).
+            model_id: Which CLIP: ViT-B/32 (default, fast) or ViT-B/16 (more accurate, about 4x slower).
+
+        Returns:
+            The probability of each caption, best first, and a Markdown status line.
+        """
         checked = clip.check_captions(models, uploaded_path(image), captions, model_id)
         load_model(models, checked.model_id, progress)
         probs = clip.run(models, checked)
@@ -105,15 +140,23 @@ def build(models) -> None:
 
     wiring = [
         ([zs_run.click, zs_image.upload], zero_shot_image, [zs_image, zs_labels, template, model],
-         [zs_out, status]),
+         [zs_out, status], Tool('JSON: {"label": probability (0 to 1), ...}, likeliest first.', probabilities)),
         ([search_run.click, query.submit], search_images, [query, uploads, bundled, model],
-         [gallery, table, status]),
-        ([rc_run.click, rc_image.upload], rank_captions, [rc_image, captions, model], [rc_out, status]),
+         [gallery, table, status], Tool('JSON: {"results": [{"rank", "picture" (file name), "similarity", '
+                                        '"probability"}, ...]}, best match first.', search_results)),
+        ([rc_run.click, rc_image.upload], rank_captions, [rc_image, captions, model], [rc_out, status],
+         Tool('JSON: {"caption": probability (0 to 1), ...}, best first.', probabilities)),
     ]
-    for triggers, fn, inputs, outputs in wiring:
+    for triggers, fn, inputs, outputs, tool in wiring:
         gr.on(triggers, loading_note(models), [model], [status], queue=False, api_visibility="private")
         # preprocess=False: our reader explains a bad picture (see tabs.image_classification.uploaded_path)
-        public_event(models, triggers, fn, inputs, outputs, preprocess=False)
+        public_event(models, triggers, fn, inputs, outputs, preprocess=False, tool=tool)
+
+
+def search_results(_pictures: list, rows: list, _status: str) -> str:
+    """An assistant's result of search_images: the score table's rows as JSON."""
+    keys = ("rank", "picture", "similarity", "probability")
+    return as_json({"results": [dict(zip(keys, row)) for row in rows]})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from dataclasses import replace
 import gradio as gr
 
 from pipelines.tasks import code_completion
+from ui.assistants import Tool
 from ui.widgets import (
     StopSignals,
     describe,
@@ -55,6 +56,21 @@ def build(models) -> None:
     def complete_code(code, model_id=None, max_new_tokens=D.max_new_tokens, stop_sequences=None,
                       decoding=GREEDY, temperature=D.temperature, seed=D.seed, request: gr.Request = None,
                       progress=gr.Progress(track_tqdm=True)):
+        """Complete a piece of code (Python by default) with a small code model, as Copilot does: the model
+        continues the code and stops before the first stop sequence (a new function, class, ...).
+
+        Args:
+            code: The code to continue, e.g. "def add(a, b):\\n    return" (required).
+            model_id: Which model: tiny_starcoder_py (default, Python), SmolLM2 or Qwen2.5-Coder (many languages).
+            max_new_tokens: Most tokens to generate, 1 to 512.
+            stop_sequences: Texts that end the completion (written with \\n for a newline); default: a new def or class.
+            decoding: "Greedy" (always the likeliest token, the default) or "Sampling".
+            temperature: Sampling randomness, 0.05 to 2 (Sampling only).
+            seed: Random seed for Sampling, a whole number >= 0.
+
+        Returns:
+            The code followed by its completion, and a Markdown status line (model, tokens).
+        """
         stop_list = code_completion.parse_stop_sequences(ESCAPED_STOPS if stop_sequences is None
                                                          else stop_sequences)
         params = replace(D, max_new_tokens=max_new_tokens, do_sample=decoding == SAMPLING, temperature=temperature,
@@ -67,7 +83,8 @@ def build(models) -> None:
             yield code + part.text, describe(models.get(checked.model_id), note)
 
     public_event(models, [run.click], complete_code,
-                 [editor, model, max_new_tokens, stops, decoding, temperature, seed], [output, status])
+                 [editor, model, max_new_tokens, stops, decoding, temperature, seed], [output, status],
+                 tool=Tool("The code followed by its completion."))
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
 
 

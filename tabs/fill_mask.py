@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from pipelines.tasks import fill_mask as masking
+from ui.assistants import Tool, as_json
 from ui.widgets import describe, examples, model_picker, public_event, status_box, user_errors, while_loading
 
 HEADERS = ["mask", "rank", "candidate", "probability", "sentence"]
@@ -41,6 +42,17 @@ def build(models) -> None:
 
     @user_errors
     def fill_mask(text, model_id=None, top_k=masking.DEFAULT_TOP_K, progress=gr.Progress()):
+        """Guess missing words with BERT: for each [MASK] in a text, the likeliest words to fill it, with
+        their probabilities. The model reads the whole sentence, left and right of each gap.
+
+        Args:
+            text: English text with 1 to 5 gaps written [MASK] (or <mask> or ___), e.g. "The [MASK] chased the mouse."
+            model_id: Which model: BERT base uncased (default) or DistilBERT base uncased (smaller, faster).
+            top_k: Candidates per gap, 1 to 20.
+
+        Returns:
+            The first gap's candidates shown in the sentence, a table of every gap's candidates, a status line.
+        """
         request = masking.check(models, text, model_id, top_k)  # bad input: no model loads
         yield from while_loading(models, request.model_id, progress, gr.skip(), gr.skip())
         result = masking.run(models, request)
@@ -55,7 +67,17 @@ def build(models) -> None:
     # preprocess=False: these inputs arrive as typed, so that even "abc" for a number reaches our check
     # and gets its sentence, instead of failing inside Gradio's rounding with a generic error.
     public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k], [sentences, table, status],
-                 preprocess=False)
+                 preprocess=False, tool=Tool('JSON: {"masks": one list per gap, in order, of {"token", "probability", '
+                                             '"sentence"} (the sentence with that word filled in), likeliest first}.',
+                                             result=for_assistants))
+
+
+def for_assistants(_first: dict, rows: list, _status: str) -> str:
+    """The tool's result: every gap's candidates, from the table's rows (gap, rank, token, probability, sentence)."""
+    masks: dict[int, list] = {}
+    for gap, _rank, token, probability, sentence in rows:
+        masks.setdefault(gap, []).append({"token": token, "probability": probability, "sentence": sentence})
+    return as_json({"masks": list(masks.values())})
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ from pathlib import Path
 import gradio as gr
 from gradio.components.plot import AltairPlotData
 
-from pipelines.core.errors import PlaygroundError
-from pipelines.readers.series import MIN_POINTS
+from pipelines.core.errors import PlaygroundError, UserInputError
+from pipelines.readers.series import MIN_POINTS, numbers_from_text
 from pipelines.readers.series_csv import NO_TIME, inspect
 from pipelines.tasks import forecasting
+from ui.assistants import Tool, as_json
 from ui.widgets import (
     ASSETS,
     describe,
@@ -86,6 +87,19 @@ def build(models) -> None:
     def forecast(series, value_column=None, time_column=None, horizon=forecasting.DEFAULT_HORIZON,
                  context_length=forecasting.DEFAULT_CONTEXT, model=models.spec.default.repo_id,
                  progress=gr.Progress()):
+        """Forecast a time series from a CSV file with Chronos-Bolt: the median forecast and its 80% band.
+
+        Args:
+            series: A CSV file with a column of numbers (and optionally one of dates), oldest row first (required).
+            value_column: The column of numbers to forecast (default: the first column of numbers).
+            time_column: The column of dates (default: the first column of dates; "(none)": number the steps 1, 2, ...).
+            horizon: How many steps ahead to forecast, 1 to 256 (Chronos-Bolt predicts 64 per pass).
+            context_length: How many of the most recent points the model reads, 10 to 2048.
+            model: Which model: Chronos-Bolt small (default) or Chronos-Bolt tiny (5x smaller and faster).
+
+        Returns:
+            A plot of history and forecast, the forecast table (time, q10, median, q90), it as a CSV file, a status.
+        """
         checked = forecasting.check(models, series, value_column, time_column, horizon, context_length, model)
         yield from while_loading(models, checked.model_id, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
@@ -98,9 +112,47 @@ def build(models) -> None:
                str(forecasting.to_csv(result, download_path(history.name))),
                describe(models.get(checked.model_id), summary) + (f"\n\n**Notes**{notes}" if notes else ""))
 
+    def forecast_for_assistants(series=None, numbers="", value_column="", time_column="",
+                                horizon=forecasting.DEFAULT_HORIZON, context_length=forecasting.DEFAULT_CONTEXT,
+                                model=models.spec.default.repo_id, progress=gr.Progress()):
+        """Forecast a time series with Chronos-Bolt (zero-shot: any series, no training): the median forecast
+        and the 10% and 90% quantiles (an 80% band) for each future step. Give the series either as numbers
+        or as a CSV file. The first call may take a while: the model loads first.
+
+        Args:
+            series: A CSV file of the series (a column of numbers, optionally one of dates) as an https:// or data: URL.
+            numbers: Or the series itself: 10 or more numbers, oldest first, evenly spaced, e.g. "112, 118, 132, 129".
+            value_column: For a CSV file: the column of numbers to forecast (default: the first column of numbers).
+            time_column: For a CSV file: the column of dates (default: the first one; "(none)": number the steps).
+            horizon: How many steps ahead to forecast, 1 to 256 (Chronos-Bolt predicts 64 per pass).
+            context_length: How many of the most recent points the model reads, 10 to 2048.
+            model: Which model: Chronos-Bolt small (default) or Chronos-Bolt tiny (5x smaller and faster).
+        """
+        if bool(series) == bool(numbers and numbers.strip()):
+            raise UserInputError("Give the series once: as numbers (e.g. \"112, 118, 132, ...\", oldest first) or "
+                                 "as a CSV file (an https:// or data: URL), not both." if series else
+                                 "Give the series: numbers (e.g. \"112, 118, 132, ...\", oldest first), or a CSV "
+                                 "file as an https:// or data: URL.")
+        source = series or numbers_from_text(numbers)
+        return source, value_column or None, time_column or None, horizon, context_length, model, progress
+
     upload.change(show_columns, [upload], [value_column, time_column, status], api_visibility="private")
+    # The tool's own inputs: numbers as text, and the columns as free text (the pickers' choices exist
+    # only once a file is uploaded in the page, so their schema would allow no value at all).
+    numbers, value_name, time_name = (gr.Textbox("", visible=False, interactive=False, label=f"{name} (assistants)")
+                                      for name in ("Numbers", "Value column name", "Time column name"))
     public_event(models, [run.click], forecast, [upload, value_column, time_column, horizon, context_length, model],
-                 [plot, table, download, status])
+                 [plot, table, download, status],
+                 tool=Tool('JSON: {"forecast": [{"time" (a date, or the step number 1, 2, ...), "q10", "median", '
+                           '"q90"}, ...], "notes": what was cleaned or cut, if anything}.', result=for_assistants,
+                           adapt=forecast_for_assistants,
+                           inputs=[upload, numbers, value_name, time_name, horizon, context_length, model]))
+
+
+def for_assistants(_plot, table, _csv_path: str, status: str) -> str:
+    """The tool's result: the forecast table as JSON, and the status line's notes (written by `forecast`)."""
+    notes = [line[2:] for line in status.partition("**Notes**")[2].splitlines() if line.startswith("- ")]
+    return as_json({"forecast": table.to_dict(orient="records"), **({"notes": notes} if notes else {})})
 
 
 def download_path(name: str) -> Path:

@@ -23,6 +23,7 @@ import gradio as gr
 from pipelines.core.errors import PlaygroundError
 from pipelines.tasks import image_classification
 from pipelines.tasks.image_classification import DEFAULT_TOP_K, MAX_BATCH, MAX_TOP_K
+from ui.assistants import Tool, as_json
 from ui.widgets import ASSETS, describe, load_model, loading_status, model_picker, public_event, status_box, user_errors
 
 SOURCES = ["upload", "webcam", "clipboard"]
@@ -47,6 +48,11 @@ def uploaded_path(payload) -> str | None:
     if isinstance(payload, dict):
         return payload.get("path") or payload.get("url")
     return getattr(payload, "path", None) or getattr(payload, "url", None)
+
+
+def probabilities(scores: dict, *_status) -> str:
+    """An assistant's result of the image tools: {label: probability}, likeliest first, as JSON."""
+    return as_json({label: round(float(p), 4) for label, p in scores.items()})
 
 
 def loading_note(models):
@@ -74,6 +80,17 @@ def build(models) -> None:
 
     @user_errors
     def classify_image(image, model_id=None, top_k=DEFAULT_TOP_K, progress=gr.Progress()):
+        """Say what a picture shows: the likeliest of ImageNet's 1,000 classes (animals, objects, scenes),
+        with probabilities, from a Vision Transformer.
+
+        Args:
+            image: The picture (PNG, JPEG, WebP, ...), as an https:// URL or a data: URL (data:image/png;base64,...).
+            model_id: Which model: ViT base/16 (default) or DeiT small/16 (4x smaller, nearly as accurate).
+            top_k: How many classes to return, 1 to 20.
+
+        Returns:
+            The top classes with their probabilities, and a Markdown status line (model, batch size).
+        """
         checked = image_classification.check(models, uploaded_path(image), model_id, top_k)
         load_model(models, checked.model_id, progress)
         result = image_classification.run(models, checked)
@@ -84,7 +101,8 @@ def build(models) -> None:
     # Up to MAX_BATCH handlers at once: they mostly wait for the batcher, which runs one pass at a time
     # (see the module docstring).
     public_event(models, triggers, classify_image, [image, model, top_k], [labels, status],
-                 concurrency_limit=MAX_BATCH, preprocess=False)
+                 concurrency_limit=MAX_BATCH, preprocess=False,
+                 tool=Tool('JSON: {"class name": probability (0 to 1), ...}, likeliest first.', result=probabilities))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from pipelines.tasks import question_answering as qa
+from ui.assistants import Tool, as_json
 from ui.widgets import (
     describe,
     examples,
@@ -58,13 +59,39 @@ def build(models) -> None:
     @user_errors
     def answer_question(question, context, model_id=default_model, max_answer_tokens=qa.DEFAULT_MAX_ANSWER_TOKENS,
                         progress=gr.Progress()):
+        """Answer a question about a text by finding the passage of the text that answers it (extractive
+        question answering: the answer is always copied from the context, never made up). Long contexts
+        are read in overlapping windows.
+
+        Args:
+            question: The question, e.g. "Where is the Eiffel Tower?" (required).
+            context: The text that holds the answer, by default up to 200,000 characters (required).
+            model_id: Which reader: DistilBERT SQuAD (default, always picks a passage) or RoBERTa SQuAD2 (can say none).
+            max_answer_tokens: Longest answer, in tokens (about 3/4 of a word each), 1 to 200.
+
+        Returns:
+            The answer, its confidence (0 to 1), the context with the answer highlighted, and a status line.
+        """
         checked = qa.check(models, question, context, model_id, max_answer_tokens)  # before any slow load
         yield from while_loading(models, checked.model_id, progress, "", None, None)
         result = qa.run(models, checked, progress_bar(progress))
         yield (*present(result, checked.context), describe(models.get(checked.model_id), details(result)))
 
     public_event(models, [run.click, question.submit], answer_question,
-                 [question, context, model, max_answer_tokens], [answer_box, confidence, highlighted, status])
+                 [question, context, model, max_answer_tokens], [answer_box, confidence, highlighted, status],
+                 tool=Tool('JSON: {"answer": the passage, "confidence": 0 to 1, "start": and "end": its character '
+                           'offsets in the context}; "answer" is null (with a "note") when the model found none.',
+                           result=for_assistants))
+
+
+def for_assistants(answer: str, confidence: float, pieces: list, _status: str) -> str:
+    """The tool's result: the answer with its place in the context (from the highlighted pieces)."""
+    offset = 0
+    for text, label in pieces:
+        if label == ANSWER_LABEL:
+            return as_json({"answer": answer, "confidence": confidence, "start": offset, "end": offset + len(text)})
+        offset += len(text)
+    return as_json({"answer": None, "confidence": confidence, "note": answer})
 
 
 def present(result: qa.Answer, context: str) -> tuple[str, float, list[tuple[str, str | None]]]:
@@ -77,7 +104,8 @@ def present(result: qa.Answer, context: str) -> tuple[str, float, list[tuple[str
 
 
 def details(result: qa.Answer) -> str:
-    windows = f"{result.windows:,} window{'s' if result.windows != 1 else ''} of up to {qa.MAX_LENGTH} tokens"
+    windows = (f"{result.windows:,} window{'s' if result.windows != 1 else ''} of up to {qa.MAX_LENGTH} tokens"
+               if result.windows else "read by the serving engine")  # 0 windows: a serving engine read it
     if not result.has_answer:
         return f"no answer: the model's 'no answer' score beat every span · {windows}"
     return f"characters {result.start:,}-{result.end:,} · {windows}"

@@ -14,6 +14,7 @@ import time
 import gradio as gr
 
 from pipelines.tasks import speech
+from ui.assistants import Tool, as_json
 from ui.widgets import (
     ASSETS,
     describe,
@@ -72,26 +73,51 @@ def build(models) -> None:
     @user_errors
     def transcribe(audio, task=D.task, language=D.language, model=models.spec.default.repo_id,
                    timestamps=D.timestamps, progress=gr.Progress()):
+        """Transcribe speech with Whisper (about 100 languages), or translate it into English, with the
+        language heard and timestamped segments. Recordings longer than 30 s are read in 30 s windows.
+
+        Args:
+            audio: The recording (WAV, MP3, M4A, OGG, ...) as an https:// URL or a data: URL (data:audio/wav;base64,...)
+            task: "transcribe" (write what is said, in its language) or "translate" (write it in English).
+            language: The spoken language's code (en, de, fr, es, ...) or "detect" (Whisper guesses it from the start).
+            model: Which Whisper: base (default), tiny (twice as fast, less accurate) or small (more accurate, slow).
+            timestamps: Return timestamped segments (recordings over 30 s always get them).
+
+        Returns:
+            The transcript, a table of segments (start and end in seconds, text), the language, a status line.
+        """
         request = speech.check(models, audio, task, language, model)  # bad input: no model loads
         yield from while_loading(models, request.model_id, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
         result = speech.run(models, request, bool(timestamps), progress_bar(progress))
         seconds = time.perf_counter() - started
-        summary = (f"{result.duration_s:.1f} s of audio in {seconds:.1f} s · "
-                   f"{result.windows} window{'s' if result.windows != 1 else ''} of 30 s")
+        summary = f"{result.duration_s:.1f} s of audio in {seconds:.1f} s"
+        if result.windows:  # 0 when a serving engine transcribed it
+            summary += f" · {result.windows} window{'s' if result.windows != 1 else ''} of 30 s"
         notes = "".join(f"\n\n⚠️ {note}" for note in result.notes)
         rows = [[s.start, s.end, s.text] for s in result.segments]
         yield result.text, rows, language_line(result), describe(models.get(request.model_id), summary) + notes
 
     public_event(models, [run.click], transcribe, [recording, task_choice, language, model, timestamps],
-                 [text, segments, heard, status])
+                 [text, segments, heard, status],
+                 tool=Tool('JSON: {"text": the transcript, "language": e.g. "German (de), detected with 93% '
+                           'confidence", "segments": [{"start", "end" (seconds), "text"}, ...]}.',
+                           result=for_assistants))
+
+
+def for_assistants(text: str, rows: list, language: str, _status: str) -> str:
+    """The tool's result: transcript, language and segments as JSON."""
+    return as_json({"text": text, "language": language,
+                    "segments": [{"start": start, "end": end, "text": said} for start, end, said in rows]})
 
 
 def language_line(result: speech.Transcript) -> str:
     """'German (de), detected with 93% confidence, translated to English' and the like."""
     line = f"{result.language_name} ({result.language})"
-    if result.detected:
+    if result.detected and result.language_probability is not None:
         line += f", detected with {result.language_probability:.0%} confidence"
+    elif result.detected:  # serving engines report the language without a probability
+        line += ", detected"
     else:
         line += ", as chosen"
     if result.task == "translate":

@@ -11,6 +11,7 @@ import gradio as gr
 
 from pipelines.families.seq2seq import MAX_BEAMS
 from pipelines.tasks import summarization
+from ui.assistants import Tool
 from ui.widgets import (
     describe,
     examples,
@@ -58,19 +59,33 @@ def build(models) -> None:
     @user_errors
     def summarize(text, model_id=None, min_length=D.min_length, max_length=D.max_length, num_beams=D.num_beams,
                   combine=D.combine, progress=gr.Progress(track_tqdm=True)):
+        """Summarize an English text (a news article, a few paragraphs) in a few sentences, with DistilBART
+        or T5. A text longer than the model's window (about 700 words) is summarized in chunks.
+
+        Args:
+            text: The English text to summarize (required).
+            model_id: Which model: DistilBART CNN (default, fluent news abstracts) or T5 small (faster, plainer).
+            min_length: Shortest summary, in tokens (about 3/4 of a word each), 0 to 512.
+            max_length: Longest summary, in tokens, 1 to 512 and at least min_length.
+            num_beams: Beam search width, 1 to 8: more beams give more fluent summaries, slower.
+            combine: For a text summarized in chunks: summarize the chunk summaries into one (else one per chunk).
+
+        Returns:
+            The summary and a Markdown status line (model, token counts, chunking notes).
+        """
         checked = summarization.check(models, text, model_id, min_length, max_length, num_beams, combine)
         yield from while_loading(models, checked.model_id, progress, "")
         started = time.perf_counter()
         result = summarization.run(models, checked, progress_bar(progress))
         seconds = time.perf_counter() - started
-        line = describe(models.get(checked.model_id),
-                        f"input {result.input_tokens:,} tokens (window {result.window:,}) · "
-                        f"summary {result.summary_tokens} tokens · {seconds:.1f} s")
+        counts = (f"input {result.input_tokens:,} tokens (window {result.window:,}) · "
+                  f"summary {result.summary_tokens} tokens · ") if result.window else ""  # 0: a serving engine
+        line = describe(models.get(checked.model_id), f"{counts}{seconds:.1f} s")
         line += "".join(f"\n\n✂️ {note}" for note in result.notes)
         yield result.text, line
 
     public_event(models, [run.click], summarize, [text, model, min_length, max_length, num_beams, combine],
-                 [output, status])
+                 [output, status], tool=Tool("The summary (one paragraph per chunk when combine is off)."))
 
 
 if __name__ == "__main__":

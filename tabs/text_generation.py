@@ -11,6 +11,7 @@ import gradio as gr
 
 from pipelines.families.causal_lm import MAX_NEW_TOKENS, GenerationParams
 from pipelines.tasks import text_generation
+from ui.assistants import Tool
 from ui.widgets import (
     StopSignals,
     describe,
@@ -62,6 +63,24 @@ def build(models) -> None:
                       top_p=D.top_p, top_k=D.top_k, repetition_penalty=D.repetition_penalty, seed=D.seed,
                       decoding=SAMPLING, use_chat_template=True, request: gr.Request = None,
                       progress=gr.Progress(track_tqdm=True)):
+        """Generate text with a small language model: a chat model answers the prompt, GPT-2 continues it.
+        The first call of a model may take a while: the model loads first.
+
+        Args:
+            prompt: The text to answer or continue, e.g. "What is the capital of France?" (required).
+            model_id: Which model: SmolLM2 (default, chat), GPT-2 (continues text) or Qwen2.5 (chat, larger).
+            max_new_tokens: Most tokens to generate, 1 to 1024 (a token is about 3/4 of a word).
+            temperature: Sampling randomness, 0.05 to 2: lower is more predictable. Ignored by Greedy.
+            top_p: Nucleus sampling, 0.05 to 1: sample only from the likeliest tokens covering this probability.
+            top_k: Sample only from the k likeliest tokens, 0 to 200 (0: no limit).
+            repetition_penalty: 1 to 2; above 1 discourages repeating the same words.
+            seed: Random seed, a whole number >= 0: the same seed and settings give the same text.
+            decoding: "Sampling" (varied text) or "Greedy" (always the likeliest token: the same text every time).
+            use_chat_template: Wrap the prompt in the chat model's template so that it answers (GPT-2 has none).
+
+        Returns:
+            The generated text (the prompt not included) and a Markdown status line (model, speed).
+        """
         params = GenerationParams(max_new_tokens=max_new_tokens, do_sample=decoding != GREEDY,
                                   temperature=temperature, top_p=top_p, top_k=top_k,
                                   repetition_penalty=repetition_penalty, seed=D.seed if seed is None else seed)
@@ -78,7 +97,7 @@ def build(models) -> None:
 
     public_event(models, [run.click, prompt.submit], generate_text,
                  [prompt, model, max_new_tokens, temperature, top_p, top_k, repetition_penalty, seed, decoding,
-                  chat], [output, status])
+                  chat], [output, status], tool=Tool("The generated text (the prompt not included)."))
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
 
 

@@ -12,6 +12,7 @@ import gradio as gr
 from pipelines.core.errors import UserInputError
 from pipelines.families.seq2seq import MAX_BEAMS
 from pipelines.tasks import translation
+from ui.assistants import Tool
 from ui.widgets import (
     describe,
     examples,
@@ -77,6 +78,19 @@ def build(models) -> None:
     @user_errors
     def translate(text, source_language, target_language, num_beams=D.num_beams,
                   progress=gr.Progress(track_tqdm=True)):
+        """Translate a text between English, German, French and Spanish with the opus-mt models (one small
+        model per language pair; pairs without English go through English). Each sentence is translated on
+        its own and line breaks are kept.
+
+        Args:
+            text: The text to translate: a sentence or several paragraphs (required).
+            source_language: Its language: English, German, French or Spanish (a code such as "de" works too).
+            target_language: The language to translate into, one of the same four; not the source language.
+            num_beams: Beam search width, 1 to 8: 1 is fastest, 4 is what opus-mt was tuned with.
+
+        Returns:
+            The translation and a Markdown status line (model or models used, sentences, time).
+        """
         checked = translation.check(models, text, source_language, target_language, num_beams)
         # A pivot needs two models: say which are loading (while_loading handles one).
         waiting = "\n\n".join(filter(None, (loading_status(models, c.repo_id) for c in checked.hops)))
@@ -101,7 +115,8 @@ def build(models) -> None:
         # Like a phrasebook: the translation becomes the text to translate back.
         return target_language, source_language, translated or text, ""
 
-    public_event(models, [run.click], translate, [text, source, target, num_beams], [output, status])
+    public_event(models, [run.click], translate, [text, source, target, num_beams], [output, status],
+                 tool=Tool("The translated text."))
     gr.on([source.change, target.change], show_route, [source, target], route, queue=False,
           api_visibility="private")
     swap.click(swap_languages, [source, target, text, output], [source, target, text, output], queue=False,

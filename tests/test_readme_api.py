@@ -98,7 +98,7 @@ def front_matter() -> dict:
 
 def test_front_matter_matches_the_requirements_and_the_registry():
     meta = front_matter()
-    pins = dict(re.findall(r"^([\w-]+)==([\w.]+)", (ROOT / "requirements.txt").read_text(), re.M))
+    pins = dict(re.findall(r"^([\w-]+)(?:\[[\w,]+\])?==([\w.]+)", (ROOT / "requirements.txt").read_text(), re.M))
     assert meta["sdk"] == "gradio" and str(meta["sdk_version"]) == pins["gradio"]
     assert (ROOT / meta["app_file"]).is_file()
     defaults = [c.repo_id for t in TASKS for c in (t.default, *t.default.companions)]

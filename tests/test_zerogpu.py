@@ -113,6 +113,9 @@ class RecordingModels:
         if task_id in self.fail:
             raise ModelUnavailableError(f"no {task_id}")
 
+    def task(self, task_id):
+        return types.SimpleNamespace(remote=None)  # every task loads here
+
 
 def test_a_picked_model_is_loaded_in_the_main_process_before_the_gpu_call(fake_spaces):
     models = RecordingModels()
@@ -174,3 +177,11 @@ def test_on_the_whole_app_exactly_the_public_endpoints_get_a_gpu(fake_spaces, mo
 
     assert durations == {e.api_name: spec.gpu_seconds for spec, e in ENDPOINTS}
     assert durations["/transcribe"] == 90 and durations["/generate_text"] == 30
+
+
+def test_preload_skips_a_task_that_a_serving_engine_runs():
+    from pipelines.core.loading import ModelManager
+
+    models = ModelManager(tiny_settings(remotes=(("text-generation", "http://127.0.0.1:9/v1"),)))
+    assert zerogpu.preload(models, ["text-generation", "code-completion"]) == ["code-completion"]
+    assert [repo for _, repo in models.loaded_keys()] == ["bigcode/tiny_starcoder_py"]

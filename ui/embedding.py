@@ -9,7 +9,9 @@
   other query parameters (`__theme`, `text`, ...). The redirect is relative so it also works when the
   app is served under a path prefix.
 
-Both are plain Starlette/ASGI pieces handed to Gradio's FastAPI app through `launch(app_kwargs=...)`.
+Both are plain Starlette/ASGI pieces handed to Gradio's FastAPI app through `launch(app_kwargs=...)`,
+as are the operator routes /metrics and /healthz of the app being launched (ui/metrics.py): routes given
+there are matched before Gradio's own.
 """
 
 from __future__ import annotations
@@ -69,10 +71,14 @@ async def embed_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse(up + "?" + urlencode(first + [("embed", "1")] + query), status_code=307)
 
 
-def app_kwargs(settings: Settings, env: dict[str, str] | None = None) -> dict:
-    """FastAPI constructor arguments: the embed routes (matched before Gradio's) and the CSP header."""
+def app_kwargs(settings: Settings, env: dict[str, str] | None = None, demo=None) -> dict:
+    """FastAPI constructor arguments: the embed routes and the demo's operator routes (both matched
+    before Gradio's), and the CSP header."""
     kwargs: dict = {"routes": [Route("/embed/{task_id}", embed_redirect),
                                Route("/embed/{task_id}/", embed_redirect)]}
+    metrics = getattr(demo, "playground_metrics", None)  # set by app.build_app()
+    if metrics is not None:
+        kwargs["routes"] += metrics.routes()
     policy = frame_ancestors_policy(settings, env)
     if policy:
         kwargs["middleware"] = [Middleware(FrameAncestorsMiddleware, policy=policy)]

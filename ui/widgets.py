@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from pipelines.core.errors import PlaygroundError
+from ui import assistants
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -48,24 +49,28 @@ def status_box() -> gr.Markdown:
 
 
 def load_model(models, model_id: str | None, progress: gr.Progress | None = None):
-    """Load (or reuse) the tab's model, showing which one in the progress bar while it loads."""
+    """Load (or reuse) the tab's model, showing which one in the progress bar while it loads. A task
+    that calls a serving engine loads nothing: it gets the RemoteModel naming the endpoint."""
     ckpt = models.checkpoint(model_id)
+    if models.remote:
+        return models.get(ckpt.repo_id)
     if progress is not None and not models.is_loaded(ckpt.repo_id):
         progress(0, desc=f"Loading {ckpt.repo_id} (first use of this model)…")
     return models.get(ckpt.repo_id)
 
 
 def loading_status(models, model_id: str | None) -> str:
-    """Markdown shown while a model that is not in memory yet is loaded."""
+    """Markdown shown while a model that is not in memory yet is loaded (nothing for a serving engine)."""
     ckpt = models.checkpoint(model_id)
-    if models.is_loaded(ckpt.repo_id):
+    if models.remote or models.is_loaded(ckpt.repo_id):
         return ""
     return f"⏳ Loading **{ckpt.label}** (`{ckpt.repo_id}`), first use of this model…"
 
 
 def while_loading(models, model_id: str | None, progress, *placeholders):
     """For generator handlers: if the model is not in memory yet, yield one update (the placeholder
-    outputs plus a "Loading …" status) and load it, showing which model in the progress bar."""
+    outputs plus a "Loading …" status) and load it, showing which model in the progress bar. Nothing
+    when the task calls a serving engine: there is no loading step."""
     waiting = loading_status(models, model_id)
     if waiting:
         yield (*placeholders, waiting)
@@ -77,26 +82,41 @@ def progress_bar(progress: gr.Progress):
     return lambda fraction, message: progress(fraction, desc=message)
 
 
-def public_event(models, triggers, fn, inputs, outputs, concurrency_limit: int | None = None, **kwargs):
+def public_event(models, triggers, fn, inputs, outputs, concurrency_limit: int | None = None,
+                 tool: assistants.Tool | None = None, **kwargs):
     """Wire a tab's public endpoint: the API name is the handler's name, which must be declared in the
     task's registry entry (so the contract, the README and MCP all know it); its description comes
     from there; model calls share the task's concurrency group (ZeroGPU finds them by it). A tab whose
-    handlers mostly wait (on a batcher of its own) may allow more of them at once."""
+    handlers mostly wait (on a batcher of its own) may allow more of them at once.
+
+    With MCP on, the endpoint is also an assistant's tool of the same name (ui/assistants.py): described
+    by the handler's docstring, returning one value that `tool` shapes (default: the first output)."""
     endpoint = models.spec.endpoint(fn.__name__)
-    return gr.on(triggers, fn, inputs, outputs, api_name=endpoint.name, api_description=endpoint.description,
-                 concurrency_id=models.spec.id,
-                 concurrency_limit=concurrency_limit or default_concurrency(models), **kwargs)
+    limit = concurrency_limit or default_concurrency(models)
+    event = gr.on(triggers, fn, inputs, outputs, api_name=endpoint.name, api_description=endpoint.description,
+                  concurrency_id=models.spec.id, concurrency_limit=limit, **kwargs)
+    if models.settings.mcp:
+        assistants.add_twin(models, endpoint, event, fn, inputs, tool or assistants.Tool(endpoint.description),
+                            limit, kwargs.get("preprocess", True))
+    return event
 
 
 def describe(loaded, extra: str = "") -> str:
-    """Markdown status line: which model answered, from where, and a notice for miniatures."""
-    where = {"hub": "the Hugging Face Hub", "cache": "the local cache",
-             "miniature": "an offline miniature"}[loaded.location.kind]
-    line = f"**Model:** {loaded.checkpoint.label} (`{loaded.checkpoint.repo_id}`) from {where}"
+    """Markdown status line: which model answered, from where (or on which serving engine), and a
+    notice for miniatures or for what runs here although a serving engine is set."""
+    endpoint = getattr(loaded, "shown_endpoint", None)  # a pipelines.remote.RemoteModel
+    if endpoint:
+        where = f"on the serving engine `{endpoint}`"
+    else:
+        where = "from " + {"hub": "the Hugging Face Hub", "cache": "the local cache",
+                           "miniature": "an offline miniature"}[loaded.location.kind]
+    line = f"**Model:** {loaded.checkpoint.label} (`{loaded.checkpoint.repo_id}`) {where}"
     if extra:
         line += f" · {extra}"
     if loaded.notice:
         line += f"\n\n⚠️ {loaded.notice}"
+    if getattr(loaded, "stays_local", ""):
+        line += f"\n\nℹ️ {loaded.stays_local}"
     return line
 
 

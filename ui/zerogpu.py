@@ -141,6 +141,8 @@ def preload(models, task_ids: list[str] | None = None) -> list[str]:
     for spec in registry.TASKS:
         if task_ids is not None and spec.id not in task_ids:
             continue
+        if models.task(spec.id).remote:  # a serving engine runs it: nothing to load here
+            continue
         try:
             models.get(spec.id)
             loaded.append(spec.id)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines import remote
 from pipelines.core import registry
 from pipelines.core.bundle import Bundle, LoadRequest
 from pipelines.core.device import Placement, choose_placement, free_memory_bytes
@@ -201,11 +202,26 @@ class TaskModels:
     def checkpoint(self, model_id: str | None = None) -> Checkpoint:
         return self.spec.checkpoint(model_id)
 
+    @property
+    def remote(self) -> str | None:
+        """The serving engine this task calls instead of loading a model (its own setting, else the
+        default), or None: no endpoint set, or no standard protocol for the task (pipelines/remote/)."""
+        return self.settings.remote_for(self.spec.id) if remote.protocol(self.spec.id) else None
+
     def get(self, model_id: str | None = None, attention: str | None = None) -> LoadedModel:
-        return self.manager.get(self.spec, model_id, attention)
+        """The loaded model (loading it on first use). For a task that calls a serving engine, a
+        RemoteModel naming the checkpoint and endpoint instead: nothing loads. For a task that has an
+        endpoint set but no protocol for it, the local model with the sentence saying why it runs here."""
+        endpoint = self.remote
+        if endpoint:
+            return remote.RemoteModel(self.spec.id, self.checkpoint(model_id), endpoint)
+        loaded = self.manager.get(self.spec, model_id, attention)
+        reason = remote.STAYS_LOCAL.get(self.spec.id)
+        return remote.StaysLocal(loaded, reason) if reason and self.settings.remote_for(self.spec.id) else loaded
 
     def bundle(self, model_id: str | None = None) -> Bundle:
-        return self.get(model_id).bundle
+        """The local model's bundle, loading it (also for CLIP's gallery search when CLIP is remote)."""
+        return self.manager.get(self.spec, model_id).bundle
 
     def is_loaded(self, model_id: str | None = None) -> bool:
         return self.manager.is_loaded(self.spec, model_id)

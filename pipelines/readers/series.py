@@ -1,4 +1,5 @@
-"""A time series from a CSV file someone uploads: read it, clean it, and say what was done.
+"""A time series from a CSV file someone uploads (or a plain list of numbers): read it, clean it, and
+say what was done.
 
 Pure pandas (no torch), so it is quick to test and safe to call from the UI before any model loads.
 Reading the file and choosing its columns is pipelines/readers/series_csv.py; this module turns the chosen
@@ -7,6 +8,7 @@ columns into evenly spaced points.
     from pipelines.readers import series
     s = series.prepare("assets/series/bad/gaps.csv")      # value and time columns guessed
     s.values, s.freq, s.notes                              # 60 floats, "D", what was filled in
+    series.prepare(series.numbers_from_text("112, 118, n/a, 129, ..."))  # a list: no dates
 
 Rules (each one ends in a note in the status line, or a UserInputError saying what to do):
 - Empty cells, "n/a" and text that is not a number become gaps; so do timestamps missing from an
@@ -19,6 +21,9 @@ Rules (each one ends in a note in the status line, or a UserInputError saying wh
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,9 @@ from pipelines.readers.series_csv import MISSING, NO_TIME, choose_columns, parse
 
 MIN_POINTS = 10  # fewer than this is not a series a forecaster can learn a pattern from
 MAX_FILLED_SHARE = 0.25  # beyond a quarter of invented points, the forecast would mostly echo our filling
+MAX_NUMBERS = 100_000  # a list of numbers this long is already 50x what a model reads; bounds the parsing
+NUMBERS_NAME = "value"  # a list of numbers has no column name: the plot and the status line call it this
+NUMBERS_EXAMPLE = "112, 118, 132, 129, 121, 135, 148, 148, 136, 119"
 
 
 @dataclass(frozen=True)
@@ -54,9 +62,12 @@ class PreparedSeries:
         return list(pd.date_range(self.times[-1], periods=horizon + 1, freq=self.freq)[1:])
 
 
-def prepare(path: str | Path, value_column: str | None = None, time_column: str | None = None,
-            context_length: int = 2048) -> PreparedSeries:
-    table = read_table(path)
+def prepare(source: str | Path | Sequence[float | None], value_column: str | None = None,
+            time_column: str | None = None, context_length: int = 2048) -> PreparedSeries:
+    """A CSV file (its path), or the values themselves: oldest first, evenly spaced, None or NaN for gaps."""
+    if not isinstance(source, (str, Path)):
+        return from_numbers(source, context_length)
+    table = read_table(source)
     frame, notes = table.frame, list(table.notes)
     value_column, time_column = choose_columns(table, value_column, time_column)
     cells = frame[value_column].str.strip()
@@ -80,6 +91,50 @@ def prepare(path: str | Path, value_column: str | None = None, time_column: str 
     if time_column:
         series, freq = _on_time_axis(series, frame[time_column], time_column, counts, notes)
     return _fill_and_cut(series, freq, value_column, time_column, context_length, counts, notes)
+
+
+def numbers_from_text(text: str) -> list[float | None]:
+    """Numbers typed as text, e.g. by an assistant: "1, 2, 3", "[1, 2, 3]", one per line or separated by
+    spaces or semicolons, with a decimal point; "n/a", "nan", "null" (and the like) are gaps."""
+    body = (text or "").strip()
+    if body.startswith("[") and body.endswith("]"):  # a JSON or Python list
+        body = body[1:-1]
+    items = [item for item in re.split(r"[,;\s]+", body) if item]
+    if not items:
+        raise UserInputError(f"No numbers given. Give the series oldest first, e.g. {NUMBERS_EXAMPLE}")
+    if len(items) > MAX_NUMBERS:
+        raise UserInputError(f"{len(items):,} numbers is too many: give at most {MAX_NUMBERS:,}, the most recent "
+                             "(the model reads at most 2,048).")
+    values: list[float | None] = []
+    for item in items:
+        if item.lower().strip("'\"") in MISSING:
+            values.append(None)
+            continue
+        try:
+            values.append(float(item))
+        except ValueError:
+            raise UserInputError(f"“{item}” is not a number. Give the series as numbers separated by commas, "
+                                 f"with a decimal point, oldest first, e.g. {NUMBERS_EXAMPLE}") from None
+    return values
+
+
+def from_numbers(values: Sequence[float | None], context_length: int = 2048) -> PreparedSeries:
+    """A series given as its values (oldest first, evenly spaced; None or NaN are gaps), cleaned like a
+    CSV column: gaps inside filled, gaps at the ends dropped, the most recent context_length kept."""
+    floats = []
+    for i, value in enumerate(values, 1):
+        if value is None:
+            floats.append(math.nan)
+        elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise UserInputError(f"Value {i} ({value!r}) is not a number. Give the series as numbers, oldest first.")
+        elif math.isinf(value):
+            raise UserInputError(f"Value {i} is infinite. Give the series as finite numbers.")
+        else:
+            floats.append(float(value))
+    missing = sum(math.isnan(v) for v in floats)
+    notes = [f"{missing} value(s) were missing: treated as gaps."] if missing else []
+    counts = dict(missing=missing, non_numeric=0, missing_times=0, dropped=0)
+    return _fill_and_cut(pd.Series(floats, dtype="float64"), None, NUMBERS_NAME, None, context_length, counts, notes)
 
 
 def _on_time_axis(series: pd.Series, cells: pd.Series, column: str, counts: dict, notes: list):

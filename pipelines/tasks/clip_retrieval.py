@@ -185,6 +185,10 @@ def check_search(models, query: str, extra_images=(), include_bundled: bool = Tr
 
 def run(models, request: TextsForImage | GallerySearch, progress: Progress = no_progress):
     """{name: probability} best first for a TextsForImage; GalleryHits best first for a GallerySearch."""
+    if models.remote and isinstance(request, TextsForImage):  # labels and captions: an Inference Endpoint
+        from pipelines.remote import hf_endpoint  # (gallery search has no standard protocol: it runs here)
+
+        return hf_endpoint.zero_shot(models, request)
     clip = models.bundle(request.model_id)
     if isinstance(request, GallerySearch):
         return _search(clip, request, progress)

@@ -63,6 +63,11 @@ def check(models, code: str, model_id: str | None = None, params: GenerationPara
 
 
 def run(models, request: Request, stop: threading.Event | None = None) -> Iterator[Partial]:
+    if models.remote:  # plain completions on a serving engine, cut at the stop sequences there and here
+        from pipelines.remote import openai_compat
+
+        yield from openai_compat.stream_text(models, request.model_id, request.params, request.code, False, stop)
+        return
     lm = models.bundle(request.model_id)
     stops = request.params.stop_sequences
     # generate() stops on the token that completes a stop sequence; the text still contains it.

@@ -1,4 +1,4 @@
-"""Time-series forecasting with Chronos-Bolt: a CSV series in, quantile forecasts out.
+"""Time-series forecasting with Chronos-Bolt: a CSV series (or a list of numbers) in, quantile forecasts out.
 
 Chronos-Bolt (the course's "Transformers for time series" chapter) scales the series, cuts it into
 patches of 16 points that a T5 encoder reads like tokens, and predicts nine quantiles of the next 64
@@ -13,6 +13,7 @@ Chronos-Bolt reads the numbers themselves, so there is no processor.
     models = ModelManager(Settings(model_source="tiny")).task("forecasting")
     result = forecasting.forecast(models, "assets/series/monthly_airline_style.csv", horizon=24)
     result.table()          # time, q10, median, q90
+    forecasting.forecast(models, [112, 118, 132, 129, 121, 135, 148, 148, 136, 119], horizon=6)  # steps 1-6
 
 Horizons beyond the model's 64 steps are allowed up to MAX_HORIZON: the library then feeds its own
 quantile forecasts back in as context (see ChronosBoltPipeline.predict), and we say that quality drops.
@@ -21,6 +22,7 @@ quantile forecasts back in as context (see ChronosBoltPipeline.predict), and we 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,17 +126,21 @@ def quantile_levels(bundle: Bundle) -> tuple[float, ...]:
     return tuple(float(q) for q in bundle.model.quantiles)
 
 
-def check(models, series: str | Path | None, value_column: str | None = None, time_column: str | None = None,
-          horizon: int = DEFAULT_HORIZON, context_length: int = DEFAULT_CONTEXT,
+def check(models, series: str | Path | Sequence[float | None] | None, value_column: str | None = None,
+          time_column: str | None = None, horizon: int = DEFAULT_HORIZON, context_length: int = DEFAULT_CONTEXT,
           model_id: str | None = None) -> Request:
-    """Settings, model choice, then the file read and cleaned: every input problem is raised here."""
+    """Settings, model choice, then the series read and cleaned: every input problem is raised here.
+    `series` is a CSV file's path, or the values themselves (oldest first, evenly spaced; None: a gap)."""
     horizon = checks.whole_number("Forecast horizon", horizon, 1, MAX_HORIZON,
                                   hint=f"Chronos-Bolt predicts {NATURAL_HORIZON} steps at once.")
     context = checks.whole_number("Context length", context_length, MIN_POINTS, MAX_CONTEXT,
                                   hint=f"Chronos-Bolt reads at most {MAX_CONTEXT:,} points.")
     repo_id = models.checkpoint(model_id).repo_id
-    if not series:
+    if series is None or (isinstance(series, (str, Path)) and not str(series)):
         raise UserInputError("Upload a CSV file with a column of numbers, or pick one of the example series.")
+    if not isinstance(series, (str, Path)) and (value_column or time_column):
+        raise UserInputError("The value and time columns name columns of a CSV file; a list of numbers has none: "
+                             "leave them empty.")
     history = series_io.prepare(series, value_column or None, time_column or None, context)
     return Request(history, horizon, repo_id)
 
@@ -165,9 +171,9 @@ def run(models, request: Request, progress: Progress = no_progress) -> Forecast:
     return Forecast(history, history.future_labels(horizon), q10, median, q90, tuple(notes))
 
 
-def forecast(models, series: str | Path | None, value_column: str | None = None, time_column: str | None = None,
-             horizon: int = DEFAULT_HORIZON, context_length: int = DEFAULT_CONTEXT, model_id: str | None = None,
-             progress: Progress = no_progress) -> Forecast:
+def forecast(models, series: str | Path | Sequence[float | None] | None, value_column: str | None = None,
+             time_column: str | None = None, horizon: int = DEFAULT_HORIZON, context_length: int = DEFAULT_CONTEXT,
+             model_id: str | None = None, progress: Progress = no_progress) -> Forecast:
     """check() then run(): read, clean, forecast."""
     return run(models, check(models, series, value_column, time_column, horizon, context_length, model_id), progress)
 

@@ -114,6 +114,10 @@ def check(models, image, model_id: str | None = None, top_k=DEFAULT_TOP_K) -> Re
 
 def run(models, request: Request) -> Result:
     """Classify one checked picture, sharing the forward pass with requests that wait at the same time."""
+    if models.remote:  # an Inference Endpoint classifies (pipelines/remote/): nothing loads here
+        from pipelines.remote import hf_endpoint
+
+        return hf_endpoint.classify(models, request)
     bundle = models.bundle(request.model_id)
 
     def forward(items: list[Request]) -> list[dict[str, float]]:

@@ -88,6 +88,10 @@ def check(models, question: str, context: str, model_id: str | None = None,
 
 
 def run(models, request: Request, progress: Progress = no_progress) -> Answer:
+    if models.remote:  # an Inference Endpoint reads the context (pipelines/remote/): nothing loads here
+        from pipelines.remote import hf_endpoint
+
+        return hf_endpoint.answer(models, request, progress)
     reader = models.bundle(request.model_id)
     windows = encode_windows(reader.tokenizer, request.question, request.context)
     start_logits, end_logits = read_windows(reader, windows, progress)

@@ -144,6 +144,10 @@ def check(models, audio_path, task: str | None = DEFAULTS.task, language: str | 
 
 def run(models, request: Request, timestamps: bool = DEFAULTS.timestamps,
         progress: Progress = no_progress) -> Transcript:
+    if models.remote:  # an OpenAI-compatible server transcribes (pipelines/remote/): nothing loads here
+        from pipelines.remote import openai_compat
+
+        return openai_compat.transcript(models, request, timestamps, progress)
     whisper = models.bundle(request.model_id)
     return transcribe_samples(whisper, request.samples, request.task, request.language, timestamps, progress)
 

@@ -110,6 +110,10 @@ def settings(s2s: Bundle) -> dict:
 
 
 def run(models, request: Request, progress: Progress = no_progress) -> Summary:
+    if models.remote:  # an Inference Endpoint summarizes (pipelines/remote/): nothing loads here
+        from pipelines.remote import hf_endpoint
+
+        return hf_endpoint.summarize(models, request, progress)
     s2s = models.bundle(request.model_id)
     size = window(s2s)
     options = settings(s2s)

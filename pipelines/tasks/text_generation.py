@@ -41,6 +41,12 @@ def check(models, prompt: str, model_id: str | None = None, params: GenerationPa
 
 
 def run(models, request: Request, stop: threading.Event | None = None) -> Iterator[Partial]:
+    if models.remote:  # a serving engine generates (pipelines/remote/): nothing loads here
+        from pipelines.remote import openai_compat
+
+        chat = request.use_chat_template and "chat" in models.checkpoint(request.model_id).traits
+        yield from openai_compat.stream_text(models, request.model_id, request.params, request.prompt, chat, stop)
+        return
     lm = models.bundle(request.model_id)
     yield from stream(lm, encode(lm, request.prompt, request.use_chat_template), request.params, stop)
 

@@ -188,6 +188,10 @@ def check(models, prompt: str, model_id: str | None = None, params: ImageParams 
 def run(models, request: Request, progress: Progress = no_progress,
         stop: threading.Event | None = None) -> ImageResult:
     """Make one image. `progress(fraction, message)` is called before the first and after every step."""
+    if models.remote:  # an Inference Endpoint draws it (pipelines/remote/): nothing loads here
+        from pipelines.remote import hf_endpoint
+
+        return hf_endpoint.text_to_image(models, request, progress, stop)
     return render(models.bundle(request.model_id), request, progress, stop)
 
 

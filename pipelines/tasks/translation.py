@@ -127,6 +127,10 @@ def check(models, text: str, source_language: str | None = DEFAULTS.source_langu
 
 
 def run(models, request: Request, progress: Progress = no_progress) -> Translation:
+    if models.remote:  # an Inference Endpoint translates (pipelines/remote/): nothing loads here
+        from pipelines.remote import hf_endpoint
+
+        return hf_endpoint.translate(models, request, progress)
     text, counted = request.text, 0
     hops = len(request.hops)
     for hop, ckpt in enumerate(request.hops):
