@@ -57,7 +57,8 @@ def build(models) -> None:
             with gr.Column(scale=2):
                 query = gr.Textbox("a dog in a park", label="What to look for")
                 uploads = gr.File(file_count="multiple", file_types=["image"], label="Add your own pictures")
-                bundled = gr.Checkbox(True, label=f"Include the {len(clip.bundled_gallery())} example pictures")
+                bundled = gr.Checkbox(clip.INCLUDE_BUNDLED,
+                                      label=f"Include the {len(clip.bundled_gallery())} example pictures")
                 search_run = gr.Button("Search", variant="primary")
             with gr.Column(scale=3):
                 gallery = gr.Gallery(label="Best match first", columns=3, height=420, object_fit="contain")
@@ -99,7 +100,8 @@ def build(models) -> None:
         return probs, status_line(checked.model_id, f"{len(probs)} labels")
 
     @user_errors
-    def search_images(query, images=None, include_examples=True, model_id=default_model, progress=gr.Progress()):
+    def search_images(query, images=None, include_examples=clip.INCLUDE_BUNDLED, model_id=default_model,
+                      progress=gr.Progress()):
         """Rank pictures by how well they match a text (CLIP image search): the app's example pictures (a cat,
         a dog in a park, a red car, fruit, a house, a sunset, ...) and any pictures given.
 

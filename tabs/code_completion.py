@@ -25,6 +25,7 @@ from ui.widgets import (
 D = code_completion.DEFAULTS
 ESCAPED_STOPS = [s.encode("unicode_escape").decode() for s in D.stop_sequences]
 GREEDY, SAMPLING = "Greedy", "Sampling"
+DECODING = SAMPLING if D.do_sample else GREEDY
 
 
 def build(models) -> None:
@@ -45,7 +46,7 @@ def build(models) -> None:
             stops = gr.Dropdown(ESCAPED_STOPS, value=ESCAPED_STOPS, multiselect=True, allow_custom_value=True,
                                 label="Stop sequences",
                                 info="Generation ends before the first of these (\\n is a newline).")
-            decoding = gr.Radio([GREEDY, SAMPLING], value=SAMPLING if D.do_sample else GREEDY, label="Decoding")
+            decoding = gr.Radio([GREEDY, SAMPLING], value=DECODING, label="Decoding")
             temperature = gr.Slider(0.05, 2.0, value=D.temperature, step=0.05, label="Temperature (sampling)")
             seed = gr.Number(D.seed, precision=0, minimum=0, label="Seed")
 
@@ -54,7 +55,7 @@ def build(models) -> None:
 
     @user_errors
     def complete_code(code, model_id=None, max_new_tokens=D.max_new_tokens, stop_sequences=None,
-                      decoding=GREEDY, temperature=D.temperature, seed=D.seed, request: gr.Request = None,
+                      decoding=DECODING, temperature=D.temperature, seed=D.seed, request: gr.Request = None,
                       progress=gr.Progress(track_tqdm=True)):
         """Complete a piece of code (Python by default) with a small code model, as Copilot does: the model
         continues the code and stops before the first stop sequence (a new function, class, ...).

@@ -24,8 +24,8 @@ from ui.widgets import (
 )
 
 D = text_generation.DEFAULTS
-GPT2 = "openai-community/gpt2"
 SAMPLING, GREEDY = "Sampling", "Greedy"
+DECODING = SAMPLING if D.do_sample else GREEDY
 
 
 def build(models) -> None:
@@ -40,9 +40,9 @@ def build(models) -> None:
             status = status_box()
         with gr.Column(scale=2):
             model = model_picker(models)
-            chat = gr.Checkbox(True, label="Use the chat template",
+            chat = gr.Checkbox(text_generation.USE_CHAT_TEMPLATE, label="Use the chat template",
                                info="Instruction-tuned models answer the prompt; GPT-2 ignores this.")
-            decoding = gr.Radio([SAMPLING, GREEDY], value=SAMPLING if D.do_sample else GREEDY, label="Decoding",
+            decoding = gr.Radio([SAMPLING, GREEDY], value=DECODING, label="Decoding",
                                 info="Greedy always picks the likeliest token: the same text every time.")
             max_new_tokens = gr.Slider(1, MAX_NEW_TOKENS, value=D.max_new_tokens, step=1, label="Max new tokens")
             temperature = gr.Slider(0.05, 2.0, value=D.temperature, step=0.05, label="Temperature")
@@ -53,16 +53,17 @@ def build(models) -> None:
             seed = gr.Number(D.seed, precision=0, minimum=0, label="Seed")
 
     default_model = models.spec.default.repo_id
+    base_model = next(c.repo_id for c in models.spec.checkpoints if "chat" not in c.traits)  # GPT-2 continues text
     gr.Examples(
-        [[p, GPT2 if p.startswith("Once upon") else default_model] for p in examples(models.spec.examples)],
+        [[p, base_model if p.startswith("Once upon") else default_model] for p in examples(models.spec.examples)],
         inputs=[prompt, model], label="Examples (chapter 1 starts with GPT-2 and 'Once upon a time,')",
     )
 
     @user_errors
     def generate_text(prompt, model_id=None, max_new_tokens=D.max_new_tokens, temperature=D.temperature,
                       top_p=D.top_p, top_k=D.top_k, repetition_penalty=D.repetition_penalty, seed=D.seed,
-                      decoding=SAMPLING, use_chat_template=True, request: gr.Request = None,
-                      progress=gr.Progress(track_tqdm=True)):
+                      decoding=DECODING, use_chat_template=text_generation.USE_CHAT_TEMPLATE,
+                      request: gr.Request = None, progress=gr.Progress(track_tqdm=True)):
         """Generate text with a small language model: a chat model answers the prompt, GPT-2 continues it.
         The first call of a model may take a while: the model loads first.
 

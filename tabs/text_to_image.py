@@ -60,7 +60,7 @@ def build(models) -> None:
                 height = gr.Slider(MIN_SIDE, MAX_SIDE, value=D.height, step=SIDE_MULTIPLE, label="Height")
             seed = gr.Number(D.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed",
                              info="Same seed and settings, same image.")
-            full_quality = gr.Checkbox(False, label="Full quality (slow on CPU)",
+            full_quality = gr.Checkbox(bool(D.full_quality), label="Full quality (slow on CPU)",
                                        info="Decode with the full Stable Diffusion VAE instead of the tiny "
                                             "TAESD decoder: finer detail, about 12x slower decoding on a "
                                             "CPU. A GPU always uses the full VAE.")
@@ -71,7 +71,7 @@ def build(models) -> None:
 
     @user_errors
     def generate_image(prompt, negative_prompt=None, steps=D.steps, guidance=D.guidance, seed=D.seed,
-                       width=D.width, height=D.height, full_quality=False, model_id=None,
+                       width=D.width, height=D.height, full_quality=bool(D.full_quality), model_id=None,
                        request: gr.Request = None, progress=gr.Progress()):
         """Make a picture from a text prompt with SD-Turbo (a distilled Stable Diffusion): a usable picture in
         1 to 4 denoising steps. On a CPU a 512x512 picture takes about 10 s; the first call loads the model.

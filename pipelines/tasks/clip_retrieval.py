@@ -34,6 +34,7 @@ from pipelines.miniatures import ASSETS
 from pipelines.readers.images import describe_source, open_image
 
 DEFAULT_TEMPLATE = "a photo of a {label}"
+INCLUDE_BUNDLED = True  # search ranks the example pictures too, not only uploads
 MIN_CHOICES, MAX_CHOICES = 2, 50  # softmax over one label is always 1: meaningless
 MAX_CHOICE_CHARS = 300  # CLIP reads 77 tokens (about 300 characters) of each text
 MAX_GALLERY = 100  # images ranked per search (bundled plus uploaded); each costs a forward on first use
@@ -169,7 +170,7 @@ def bundled_gallery() -> list[Path]:
     return sorted(p for p in GALLERY.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def check_search(models, query: str, extra_images=(), include_bundled: bool = True,
+def check_search(models, query: str, extra_images=(), include_bundled: bool = INCLUDE_BUNDLED,
                  model_id: str | None = None) -> GallerySearch:
     query = checks.text("query", query, models.settings.max_input_chars,
                         empty="Type what to look for, for example: a dog in a park")
@@ -208,7 +209,7 @@ def rank_captions(models, image, captions, model_id: str | None = None) -> dict[
     return run(models, check_captions(models, image, captions, model_id))
 
 
-def search_images(models, query: str, extra_images=(), include_bundled: bool = True,
+def search_images(models, query: str, extra_images=(), include_bundled: bool = INCLUDE_BUNDLED,
                   model_id: str | None = None, progress: Progress = no_progress) -> list[GalleryHit]:
     """Every gallery picture once (same bytes count once), best match for `query` first."""
     return run(models, check_search(models, query, extra_images, include_bundled, model_id), progress)

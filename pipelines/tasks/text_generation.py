@@ -21,6 +21,7 @@ from pipelines.core import checks
 from pipelines.families.causal_lm import GenerationParams, Partial, encode, stream
 
 DEFAULTS = GenerationParams()  # what the tab shows first and the API uses for parameters left out
+USE_CHAT_TEMPLATE = True  # instruction-tuned models answer the prompt; base models (GPT-2) ignore it
 EXAMPLE = "Once upon a time,"
 
 
@@ -34,7 +35,7 @@ class Request:
 
 
 def check(models, prompt: str, model_id: str | None = None, params: GenerationParams = DEFAULTS,
-          use_chat_template: bool = True) -> Request:
+          use_chat_template: bool = USE_CHAT_TEMPLATE) -> Request:
     prompt = checks.text("prompt", prompt, models.settings.max_input_chars,
                          empty=f"Type a prompt first, for example: {EXAMPLE}")
     return Request(prompt, models.checkpoint(model_id).repo_id, params.checked(), bool(use_chat_template))
@@ -52,6 +53,6 @@ def run(models, request: Request, stop: threading.Event | None = None) -> Iterat
 
 
 def generate(models, prompt: str, model_id: str | None = None, params: GenerationParams = DEFAULTS,
-             use_chat_template: bool = True, stop: threading.Event | None = None) -> Iterator[Partial]:
+             use_chat_template: bool = USE_CHAT_TEMPLATE, stop: threading.Event | None = None) -> Iterator[Partial]:
     """check() then run(): the whole task in one call."""
     yield from run(models, check(models, prompt, model_id, params, use_chat_template), stop)
