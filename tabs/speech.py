@@ -86,10 +86,10 @@ def build(models) -> None:
         Returns:
             The transcript, a table of segments (start and end in seconds, text), the language, a status line.
         """
-        request = speech.check(models, audio, task, language, model)  # bad input: no model loads
+        request = speech.check(models, audio, task, language, model, timestamps)  # bad input: no model loads
         yield from while_loading(models, request.model_id, progress, gr.skip(), gr.skip(), gr.skip())
         started = time.perf_counter()
-        result = speech.run(models, request, bool(timestamps), progress_bar(progress))
+        result = speech.run(models, request, progress_bar(progress))
         seconds = time.perf_counter() - started
         summary = f"{result.duration_s:.1f} s of audio in {seconds:.1f} s"
         if result.windows:  # 0 when a serving engine transcribed it

@@ -92,6 +92,7 @@ class Request:
     task: str
     language: str | None  # ISO code, or None to detect it
     model_id: str
+    timestamps: bool = DEFAULTS.timestamps  # segments with times (recordings over 30 s always get them)
 
 
 class _WhisperInternalNotice(logging.Filter):
@@ -133,30 +134,30 @@ def window_tokens(whisper: Bundle) -> int:
 
 
 def check(models, audio_path, task: str | None = DEFAULTS.task, language: str | None = DEFAULTS.language,
-          model_id: str | None = None) -> Request:
+          model_id: str | None = None, timestamps: bool = DEFAULTS.timestamps) -> Request:
     """Check the options and decode the audio, so that a bad request never loads a model."""
     model_id = models.checkpoint(model_id).repo_id
     task = checks.choice("Task", task or DEFAULTS.task, TASKS,
                          hint="Transcribe keeps the spoken language; translate writes English.")
     code = language_code(language)
-    return Request(audio.decode(audio_path, models.settings.max_audio_s), task, code, model_id)
+    return Request(audio.decode(audio_path, models.settings.max_audio_s), task, code, model_id, bool(timestamps))
 
 
-def run(models, request: Request, timestamps: bool = DEFAULTS.timestamps,
-        progress: Progress = no_progress) -> Transcript:
+def run(models, request: Request, progress: Progress = no_progress) -> Transcript:
     if models.remote:  # an OpenAI-compatible server transcribes (pipelines/remote/): nothing loads here
         from pipelines.remote import openai_compat
 
-        return openai_compat.transcript(models, request, timestamps, progress)
+        return openai_compat.transcript(models, request, request.timestamps, progress)
     whisper = models.bundle(request.model_id)
-    return transcribe_samples(whisper, request.samples, request.task, request.language, timestamps, progress)
+    return transcribe_samples(whisper, request.samples, request.task, request.language, request.timestamps,
+                              progress)
 
 
 def transcribe(models, audio_path, task: str | None = DEFAULTS.task, language: str | None = DEFAULTS.language,
                model_id: str | None = None, timestamps: bool = DEFAULTS.timestamps,
                progress: Progress = no_progress) -> Transcript:
     """check() then run(): transcribe (or translate to English) an audio file."""
-    return run(models, check(models, audio_path, task, language, model_id), timestamps, progress)
+    return run(models, check(models, audio_path, task, language, model_id, timestamps), progress)
 
 
 def language_code(language: str | None) -> str | None:
