@@ -66,12 +66,16 @@ def launch_single(tab_module: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.download:
         from pipelines.core import download
 
         return download.main()
-    settings = zerogpu.prepare(Settings.from_namespace(args))
+    try:
+        settings = zerogpu.prepare(Settings.from_namespace(args))
+    except ValueError as exc:  # a bad flag or PLAYGROUND_* value: one line saying which, not a traceback
+        parser.error(str(exc))
     models = ModelManager(settings)
     demo = build_app(models)
     if settings.load_mode == "eager":

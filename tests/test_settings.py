@@ -31,3 +31,21 @@ def test_bad_values_are_refused_with_the_choices(env):
 def test_bad_flag_value_exits_with_usage():
     with pytest.raises(SystemExit):
         Settings.from_args(["--model-source", "cloud"], env={})
+
+
+@pytest.mark.parametrize("url", ["http://gpu-box:80x0/v1", "http://gpu-box:99999/v1", "http:///v1", "gpu-box:8000"])
+def test_a_remote_endpoint_that_no_client_could_call_is_refused_at_start(url):
+    with pytest.raises(ValueError, match="remote endpoints must be http"):
+        Settings(remote_url=url)
+
+
+def test_a_bad_setting_at_start_is_one_line_not_a_traceback():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, "app.py", "--remote", "http://gpu-box:80x0/v1"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "remote endpoints must be http(s) URLs" in out.stderr.splitlines()[-1]

@@ -27,9 +27,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import threading
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import gradio as gr
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -40,6 +38,7 @@ from starlette.routing import Route
 
 from pipelines.core import registry
 from pipelines.core.errors import PlaygroundError, UserInputError
+from pipelines.remote import public_url
 
 log = logging.getLogger(__name__)
 OUTCOMES = ("ok", "user_error", "unavailable", "server_error", "cancelled")
@@ -58,16 +57,6 @@ def outcome_of(exc: BaseException) -> str:
     if cause is None or isinstance(cause, (UserInputError, gr.Error)):
         return "user_error"
     return "unavailable" if isinstance(cause, PlaygroundError) else "server_error"
-
-
-def engine_label(url: str | None) -> str:
-    """A serving engine's URL as a label: scheme, host, port and path only (user:token@ or a ?key= in
-    the URL would otherwise be published to whoever reads /metrics)."""
-    if not url:
-        return ""
-    parts = urlsplit(url)
-    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
-    return urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path.rstrip("/"), "", ""))
 
 
 class Metrics:
@@ -92,8 +81,6 @@ class Metrics:
         self.remote_latency = Histogram("playground_remote_call_seconds", "Time of a call to a serving engine.",
                                         ["task"], buckets=REMOTE_BUCKETS, registry=self.registry)
         self.registry.register(_Live(self))
-        self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, str], tuple[str, int, float]] = {}  # (loader, repo) -> task, bytes, s
         self.endpoints = self._instrument(demo.fns.values())
         self.tasks = [s.id for s in registry.TASKS if s.id in self.endpoints.values()]
         models.events.subscribe(self._on_model_event)
@@ -150,32 +137,20 @@ class Metrics:
     # -- models ---------------------------------------------------------------------------------------
     def _on_model_event(self, name: str, fields: dict) -> None:
         if name == "loaded":
-            task_id = fields["task_id"]
-            self.loads.labels(task_id).inc()
-            key = (registry.task(task_id).loader, fields["repo_id"])
-            with self._lock:
-                self._loaded[key] = (task_id, int(fields["nbytes"]), float(fields["seconds"]))
+            self.loads.labels(fields["task_id"]).inc()
         elif name == "evicted":
             self.evictions.inc()
         elif name == "remote_call":
             ok = "true" if fields.get("ok") else "false"
-            self.remote_calls.labels(fields["task_id"], engine_label(fields.get("endpoint")), ok).inc()
+            # public_url: no user:token@ or ?key= published to whoever reads /metrics (pipelines/remote
+            # already emits it so; a listener must not rely on every emitter doing it)
+            self.remote_calls.labels(fields["task_id"], public_url(fields.get("endpoint") or ""), ok).inc()
             if fields.get("seconds") is not None:
                 self.remote_latency.labels(fields["task_id"]).observe(float(fields["seconds"]))
 
-    def in_memory(self) -> list[tuple[str, str, int | None, float | None]]:
-        """(repo_id, task, bytes, load seconds) of each model in memory; bytes and seconds are None for
-        a model loaded before this app subscribed (the manager was shared)."""
-        keys = self.models.loaded_keys()
-        with self._lock:
-            for gone in set(self._loaded) - set(keys):
-                del self._loaded[gone]
-            known = dict(self._loaded)
-        rows = []
-        for key in keys:
-            task_id, nbytes, seconds = known.get(key, ("", None, None))
-            rows.append((key[1], task_id, nbytes, seconds))
-        return rows
+    def in_memory(self) -> list[tuple[str, str, int, float]]:
+        """(repo_id, task, bytes, load seconds) of each model in memory, read from the manager."""
+        return [(m.checkpoint.repo_id, m.task_id, m.nbytes, m.load_seconds) for m in self.models.loaded_models()]
 
     def queue_counts(self) -> tuple[int, int]:
         """(events waiting, workers busy) in Gradio's queue. `demo._queue` is Gradio's own object (6.x):
@@ -220,8 +195,7 @@ class _Live:
         took = GaugeMetricFamily("playground_model_load_seconds", "How long a model in memory took to load.",
                                  labels=["repo_id", "task"])
         for repo_id, task_id, nbytes, seconds in rows:
-            if nbytes is not None:
-                size.add_metric([repo_id, task_id], nbytes)
-                took.add_metric([repo_id, task_id], seconds)
+            size.add_metric([repo_id, task_id], nbytes)
+            took.add_metric([repo_id, task_id], seconds)
         yield size
         yield took

@@ -108,6 +108,8 @@ def wrap_events(block_fns, models, env: dict[str, str] | None = None) -> int:
 def _load_first(fn, models, task_id: str):
     """Load (in this process) any curated model named in the call's arguments, then call `fn`."""
     def ensure_loaded(args, kwargs):
+        if models.task(task_id).remote:  # a serving engine runs it: nothing to load in this process
+            return
         spec = registry.task(task_id)
         values = [*args, *kwargs.values()]
         values += [item for v in values if isinstance(v, (list, tuple)) for item in v]  # batch=True events

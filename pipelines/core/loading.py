@@ -97,6 +97,11 @@ class ModelManager:
         with self._lock:
             return list(self._models)
 
+    def loaded_models(self) -> list[LoadedModel]:
+        """Every model in memory (with its task, bytes and load time), least recently used first."""
+        with self._lock:
+            return list(self._models.values())
+
     def used_bytes(self) -> int:
         with self._lock:
             return sum(m.nbytes for m in self._models.values())
@@ -194,6 +199,15 @@ class TaskModels:
     def __init__(self, manager: ModelManager, spec: TaskSpec):
         self.manager = manager
         self.spec = spec
+        self._clients: dict[str, Any] = {}  # a serving engine's client by kind, built once (pipelines/remote)
+        self._clients_lock = threading.Lock()
+
+    def client(self, kind: str, build):
+        """The serving-engine client of this kind, built on first use and then reused: connections pool."""
+        with self._clients_lock:
+            if kind not in self._clients:
+                self._clients[kind] = build()
+            return self._clients[kind]
 
     @property
     def settings(self) -> Settings:

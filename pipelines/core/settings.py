@@ -14,6 +14,7 @@ import os
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipelines.core.registry import TASKS
 
@@ -91,10 +92,10 @@ class Settings:
         unknown = [t for t in (*self.preload, *(t for t, _ in self.remotes)) if t not in known and t != "all"]
         if unknown:
             raise ValueError(f"unknown task ids {unknown}; known: {', '.join(sorted(known))}")
-        urls = [self.remote_url, *(url for _, url in self.remotes)]
-        bad = [u for u in urls if u is not None and not re.match(r"^https?://[^\s/]+", u)]
+        bad = [u for u in (self.remote_url, *(url for _, url in self.remotes)) if u is not None and not _is_url(u)]
         if bad:
-            raise ValueError(f"remote endpoints must be http(s) URLs like http://gpu-box:8000/v1; got {bad}")
+            raise ValueError(f"remote endpoints must be http(s) URLs with a host (and a numeric port, if any) "
+                             f"like http://gpu-box:8000/v1; got {bad}")
 
     def remote_for(self, task_id: str) -> str | None:
         """The serving engine a task calls (its own setting, else the default), or None: load locally."""
@@ -131,6 +132,16 @@ class Settings:
         return cls(**values)
 
 
+def _is_url(url: str) -> bool:
+    """An http(s) URL a client can call: a scheme, a host, and a port that is a number, if given."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or 0 < parts.port
+    except ValueError:  # "gpu-box:80x0" or a port over 65535
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and port_ok and " " not in url
+
+
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
@@ -158,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     """One flag per setting; every default is None so unset flags fall through to the environment."""
     p = argparse.ArgumentParser(
         description="Transformer Playground. Each flag also reads PLAYGROUND_<NAME> from the environment.",
+        # Per-task engines are eleven flags, listed once here. The engines' token has no flag on purpose:
+        # a command line is visible to every user of the machine (ps); set PLAYGROUND_REMOTE_TOKEN or HF_TOKEN.
+        epilog="--remote-<task-id> URL: a serving engine for one task, e.g. --remote-text-generation "
+               "http://gpu-box:8000/v1 (PLAYGROUND_REMOTE_TEXT_GENERATION). The engines' token comes from "
+               "PLAYGROUND_REMOTE_TOKEN or HF_TOKEN, never from a flag.",
     )
     p.add_argument("--model-source", dest="model_source", choices=MODEL_SOURCES)
     p.add_argument("--device", choices=DEVICES)
@@ -180,9 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in TASKS:
         p.add_argument(f"--remote-{spec.id}", dest="remote_" + spec.id.replace("-", "_"),
                        help=argparse.SUPPRESS)  # listed once below, not eleven times
-    p.add_argument("--remote-<task-id>", dest="_remote_help", metavar="URL",
-                   help="serving engine for one task (e.g. --remote-text-generation http://gpu:8000/v1)")
-    p.add_argument("--remote-token", dest="remote_token", help="token for the serving engines (default: HF_TOKEN)")
+
     p.add_argument("--remote-timeout-s", dest="remote_timeout_s", type=float)
     p.add_argument("--download", action="store_true",
                    help="download every default checkpoint into the Hugging Face cache, then exit")

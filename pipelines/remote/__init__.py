@@ -162,6 +162,9 @@ class Call:
         if status is not None and status >= 500:
             return (f"The serving engine at {self.shown} failed (HTTP {status}{detail}). It may be starting "
                     "or overloaded: try again in a minute.")
+        if status == 404:
+            return (f"The serving engine at {self.shown} has no such route (HTTP 404{detail}). Is the URL the "
+                    "API root, e.g. http://gpu-box:8000/v1 for an OpenAI-compatible server?")
         if status is not None:
             return f"The serving engine at {self.shown} refused the request (HTTP {status}{detail})."
         if name in ("ConnectError", "ConnectTimeout", "RemoteProtocolError", "ReadError", "NetworkError"):

@@ -22,9 +22,13 @@ LONG_TEXT_CHARS = 4_000
 
 
 def _client(models):
-    from huggingface_hub import InferenceClient
+    """One InferenceClient per task view, reused by its requests."""
+    def build():
+        from huggingface_hub import InferenceClient
 
-    return InferenceClient(token=token(models.settings), timeout=models.settings.remote_timeout_s)
+        return InferenceClient(token=token(models.settings), timeout=models.settings.remote_timeout_s)
+
+    return models.client("inference", build)
 
 
 def _waiting(progress: Progress, what: str) -> None:
@@ -99,7 +103,9 @@ def answer(models, request, progress: Progress = no_progress):
         return Answer("", 0, 0, score, False, 0)
     context = request.context
     if context[start:end] != text:  # some servers count offsets differently: find the answer itself
-        start = max(context.find(text), 0)
+        start = context.find(text)
+        if start < 0:  # not a passage of the context at all: show it as the engine said it, unplaced
+            return Answer(text, 0, 0, score, True, 0)
         end = start + len(text)
     return Answer(context[start:end], start, end, score, True, 0)
 

@@ -29,6 +29,9 @@ MAX_STOP_SEQUENCES = 4
 
 
 def _client(models):
+    """A client per call, on purpose (unlike the Inference Endpoint client): closing it when a stream is
+    stopped closes that stream's own connection, which is how the server learns to stop generating; a
+    pooled connection would carry other requests too. A handshake costs little beside a generation."""
     import httpx
 
     timeout = models.settings.remote_timeout_s
@@ -137,9 +140,8 @@ def transcript(models, request, timestamps: bool, progress=None):
             language = None
         notes.append(f"The serving engine detected {speech.language_name(language)} ({language}); it reports "
                      "no confidence." if language else "The serving engine did not say which language it heard.")
-    segments = tuple(speech.Segment(round(max(0.0, float(s["start"])), 2), round(min(float(s["end"]), duration), 2),
-                                    str(s.get("text", "")).strip())
-                     for s in (answer.get("segments") or []) if timestamps)
+    segments = tuple(speech.Segment(round(max(0.0, start), 2), round(min(end, duration), 2), words.strip())
+                     for start, end, words in answer["segments"] if timestamps)
     text = answer["text"].strip()
     if not text:
         notes.append("No words were recognised in this recording.")
@@ -168,4 +170,7 @@ def transcribe(models, model_id: str, samples, sample_rate: int, task: str, lang
         answer = response.json()
         if not isinstance(answer, dict) or not isinstance(answer.get("text"), str):
             raise ValueError("no transcript text in the answer")
+        # Read the segments here, inside the call: a malformed one is the engine's fault, said as such.
+        answer["segments"] = [(float(s["start"]), float(s["end"]), str(s.get("text", "")))
+                              for s in (answer.get("segments") or [])]
         return answer
