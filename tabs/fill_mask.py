@@ -31,8 +31,6 @@ def build(models) -> None:
             gr.Markdown(f"Write [MASK] (or `<mask>`, or `___`) where a word is missing: up to {masking.MAX_MASKS} "
                         "in one text. The model reads the whole sentence, left and right of each gap.")
             model = model_picker(models)
-            # A Number, not a Slider: a Slider refuses an out-of-range API value with Gradio's own message
-            # (or a stack trace for a non-number) before our check can name the setting.
             top_k = gr.Number(masking.DEFAULT_TOP_K, precision=0, minimum=None, maximum=None,
                               label="Candidates per mask", info=f"1 to {masking.MAX_TOP_K}")
     table = gr.Dataframe(headers=HEADERS, label="Every mask's candidates", interactive=False, wrap=True)
@@ -64,10 +62,8 @@ def build(models) -> None:
         line = describe(models.get(request.model_id), f"{len(result.gaps)} mask{plural} · {result.tokens} tokens")
         yield first, rows, line + "".join(f"\n\n{note}" for note in result.notes)
 
-    # preprocess=False: these inputs arrive as typed, so that even "abc" for a number reaches our check
-    # and gets its sentence, instead of failing inside Gradio's rounding with a generic error.
     public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k], [sentences, table, status],
-                 preprocess=False, tool=Tool('JSON: {"masks": one list per gap, in order, of {"token", "probability", '
+                 tool=Tool('JSON: {"masks": one list per gap, in order, of {"token", "probability", '
                                              '"sentence"} (the sentence with that word filled in), likeliest first}.',
                                              result=for_assistants))
 

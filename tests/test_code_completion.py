@@ -79,7 +79,8 @@ def test_endpoint_default_stop_sequences_apply(client):
 
 @pytest.mark.parametrize("args, message", [(("",), "Type the start"),
                                            ((PROMPT, "gpt-4"), "Unknown model 'gpt-4'.*Choose one of"),
-                                           ((PROMPT, None, 0), "0 is less than minimum value 1")])
+                                           ((PROMPT, None, 0), "Max new tokens must be a whole number from 1 to 512; "
+                                                                "got 0\\.")])
 def test_endpoint_bad_inputs_keep_serving(client, args, message):
     with pytest.raises(Exception, match=message):
         client.predict(*args, api_name="/complete_code")

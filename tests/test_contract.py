@@ -124,3 +124,20 @@ def test_endpoint_answers_refuses_bad_input_with_a_sentence_and_keeps_serving(cl
     assert endpoint.api_name in pins, f"no pinned output for {endpoint.api_name}: run with PLAYGROUND_UPDATE_PINS=1"
     got = json.loads(json.dumps(summary(outputs)))
     assert same(pins[endpoint.api_name], got), f"{endpoint.api_name}: {got} is not the pinned {pins[endpoint.api_name]}"
+
+
+NUMBER_COMPONENTS = ("Number", "Slider")
+
+
+@pytest.mark.parametrize("spec, endpoint", ENDPOINTS, ids=[e.api_name for _, e in ENDPOINTS])
+def test_a_number_setting_that_is_not_a_number_gets_a_sentence(client, spec, endpoint):
+    """Every Number/Slider parameter sent as text through the API reaches the pipeline's checks, which name
+    the setting, instead of failing inside Gradio's preprocessing with its generic message."""
+    params = client.view_api(print_info=False, return_format="dict")["named_endpoints"][endpoint.api_name]
+    numeric = [p["parameter_name"] for p in params["parameters"] if p["component"] in NUMBER_COMPONENTS]
+    for name in numeric:
+        with pytest.raises(Exception) as refused:
+            client.predict(**call_args({**endpoint.example, name: "abc"}), api_name=endpoint.api_name)
+        message = str(refused.value)
+        assert GENERIC_FAILURE not in message and "upstream Gradio app" not in message, f"{name}: {message}"
+        assert "got abc" in message, f"{endpoint.api_name}({name}='abc'): {message!r}"

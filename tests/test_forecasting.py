@@ -217,9 +217,9 @@ def _binary_behind_a_bom(tmp_path):
     (_binary_behind_a_bom, {}, r"This is not a CSV text file \(it looks like a binary file\)\. Export the data as CSV"),
     (lambda t: ASSETS / "images" / "cat.png", {}, "Invalid file type"),  # refused by gr.File itself
     # sliders check their own bounds, before our code runs
-    (lambda t: MONTHLY, dict(horizon=0), "less than minimum value 1"),
-    (lambda t: MONTHLY, dict(horizon=1000), "greater than maximum value 256"),
-    (lambda t: MONTHLY, dict(context_length=3), "less than minimum value 10"),
+    (lambda t: MONTHLY, dict(horizon=0), "horizon must be a whole number from 1 to 256; got 0"),
+    (lambda t: MONTHLY, dict(horizon=1000), "horizon must be a whole number from 1 to 256; got 1000"),
+    (lambda t: MONTHLY, dict(context_length=3), "must be a whole number from 10 to 2,048; got 3"),
     (lambda t: MONTHLY, dict(value_column="sales"), "no column 'sales'"),
     (lambda t: MONTHLY, dict(model="amazon/chronos-t5-large"), "Unknown model"),
 ])

@@ -296,7 +296,7 @@ def test_endpoint_shows_no_answer_clearly(client, app_server, monkeypatch):
     ((EIFFEL_Q, "  \n "), "Paste a context first"),
     ((EIFFEL_Q, "word " * 40_001), "The context is 200,005 characters; the limit is 200,000"),
     ((EIFFEL_Q, EIFFEL_C, "bert-base-uncased"), "Unknown model .bert-base-uncased.*Choose one of"),
-    ((EIFFEL_Q, EIFFEL_C, DISTILBERT, 0), "less than minimum value 1"),  # the Slider refuses it
+    ((EIFFEL_Q, EIFFEL_C, DISTILBERT, 0), "Max answer length \\(tokens\\) must be a whole number from 1 to 200; got 0"),
 ])
 def test_endpoint_bad_input_reaches_the_client_and_the_app_keeps_serving(client, args, message):
     with pytest.raises(Exception, match=message):

@@ -252,9 +252,9 @@ def test_endpoint_defaults_and_full_quality(client):
 @pytest.mark.parametrize("args, message", [
     (("",), "Type a prompt"),
     (("a cat", "", 1, 0.0, 0, 300), "Width must be a multiple of 8"),
-    (("a cat", "", 1, 0.0, 2**32), "4294967296 is greater than maximum value 4294967295"),
+    (("a cat", "", 1, 0.0, 2**32), "Seed must be a whole number from 0 to 4,294,967,295; got 4294967296\\."),
     # Gradio checks slider ranges before our code runs, with messages of its own.
-    (("a cat", "", 99), "99 is greater than maximum value 50"),
+    (("a cat", "", 99), "Denoising steps must be a whole number from 1 to 50; got 99\\."),
 ])
 def test_endpoint_bad_inputs_answer_with_a_message_and_keep_serving(client, args, message):
     with pytest.raises(Exception, match=message):

@@ -93,12 +93,26 @@ def public_event(models, triggers, fn, inputs, outputs, concurrency_limit: int |
     by the handler's docstring, returning one value that `tool` shapes (default: the first output)."""
     endpoint = models.spec.endpoint(fn.__name__)
     limit = concurrency_limit or default_concurrency(models)
+    for component in inputs:
+        numbers_as_given(component)
     event = gr.on(triggers, fn, inputs, outputs, api_name=endpoint.name, api_description=endpoint.description,
                   concurrency_id=models.spec.id, concurrency_limit=limit, **kwargs)
     if models.settings.mcp:
         assistants.add_twin(models, endpoint, event, fn, inputs, tool or assistants.Tool(endpoint.description),
                             limit, kwargs.get("preprocess", True))
     return event
+
+
+def numbers_as_given(component) -> None:
+    """Let a Number or Slider hand its value to the handler as sent. Their own preprocessing answers an API
+    call's "abc", None or out-of-range value with Gradio's generic error (or rounds 2.5 to 2) before the
+    pipeline's checks (pipelines.core.checks) can say which setting is wrong and what to give."""
+    if isinstance(component, (gr.Number, gr.Slider)):
+        component.preprocess = _as_given
+
+
+def _as_given(value):
+    return value
 
 
 def describe(loaded, extra: str = "") -> str:
