@@ -115,7 +115,7 @@ def build(models) -> None:
             The pictures best match first, a table of their scores, and a Markdown status line.
         """
         extra = [uploaded_path(f) for f in (images or [])]
-        checked = clip.check_search(models, query, extra, bool(include_examples), model_id)
+        checked = clip.check_search(models, query, extra, include_examples, model_id)
         load_model(models, checked.model_id, progress)
         hits = clip.run(models, checked, progress_bar(progress))
         pictures = [(h.path, f"{rank}. {h.name} · {h.similarity:.3f}") for rank, h in enumerate(hits, 1)]

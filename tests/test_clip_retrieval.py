@@ -228,3 +228,11 @@ def test_endpoint_bad_inputs_reach_the_client_and_the_app_keeps_serving(client, 
         client.predict(*[upload(a) for a in args], api_name=api_name)
     label, _ = client.predict(_file(CAT), "cat, dog", api_name="/zero_shot_image")
     assert len(label["confidences"]) == 2
+
+
+def test_include_examples_sent_as_text_is_read_as_a_yes_or_no(client):
+    """The search event takes its inputs as sent (preprocess=False): "false" must not count as true."""
+    with pytest.raises(Exception, match="The gallery is empty"):  # "false": no example pictures, no uploads
+        client.predict("a dog", [], "false", api_name="/search_images")
+    with pytest.raises(Exception, match="Include the example pictures must be true or false; got 'maybe'"):
+        client.predict("a dog", [], "maybe", api_name="/search_images")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.core.errors import UserInputError
-from pipelines.families.causal_lm import GenerationParams
+from pipelines.families.causal_lm import GenerationParams, cut_at_stop
 from pipelines.tasks import code_completion as cc
 
 APP_TASKS = ["code-completion"]
@@ -24,6 +24,7 @@ def greedy(max_new_tokens, stops=()):
 
 def test_parse_stop_sequences_understands_escapes_and_drops_blanks_and_repeats():
     assert cc.parse_stop_sequences(["\\ndef ", "", "\\ndef ", "\\t#", None]) == ("\ndef ", "\t#")
+    assert cc.parse_stop_sequences(["→", "\\n# é"]) == ("→", "\n# é")  # other characters stay as typed
     with pytest.raises(UserInputError, match="broken escape"):
         cc.parse_stop_sequences(["\\x4"])
 
@@ -34,7 +35,7 @@ def test_parse_stop_sequences_understands_escapes_and_drops_blanks_and_repeats()
     (" a + b", ("\ndef ",), (" a + b", False)),
 ])
 def test_cut_at_stop(text, stops, expected):
-    assert cc.cut_at_stop(text, stops) == expected
+    assert cut_at_stop(text, stops) == expected
 
 
 @pytest.mark.parametrize("model_id", [None, "HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/Qwen2.5-Coder-0.5B"])

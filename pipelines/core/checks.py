@@ -65,6 +65,18 @@ def choice(label: str, value, choices: Iterable[str], hint: str = "") -> str:
                          + (f" {hint}" if hint else ""))
 
 
+def yes_no(label: str, value) -> bool:
+    """A tick box's value: True/False (or, from an API call, "true"/"false", 1/0)."""
+    if isinstance(value, bool):
+        return value
+    key = str(value).strip().lower()
+    if key in ("true", "1", "yes"):
+        return True
+    if key in ("false", "0", "no", "none", ""):
+        return False
+    raise UserInputError(f"{label} must be true or false; got {value!r}.")
+
+
 def text(what: str, value, limit: int, empty: str, advice: str = "Shorten it.", strip: bool = True) -> str:
     """A non-empty text within the character limit (settings.max_input_chars, usually).
 

@@ -33,11 +33,12 @@ class GenerationParams:
     stop_sequences: tuple[str, ...] = ()
     min_new_tokens: int = 0  # benchmarks set min = max to time a fixed number of tokens
 
-    def checked(self) -> GenerationParams:
-        """The same settings as clean numbers, or UserInputError naming the one out of range."""
+    def checked(self, max_new_tokens: int = MAX_NEW_TOKENS) -> GenerationParams:
+        """The same settings as clean numbers, or UserInputError naming the one out of range
+        (`max_new_tokens`: the task's own upper limit)."""
         return replace(
             self,
-            max_new_tokens=checks.whole_number("Max new tokens", self.max_new_tokens, 1, MAX_NEW_TOKENS),
+            max_new_tokens=checks.whole_number("Max new tokens", self.max_new_tokens, 1, max_new_tokens),
             temperature=checks.number("Temperature", self.temperature, 0.01, 5.0),
             top_p=checks.number("Top-p", self.top_p, 0.01, 1.0),
             top_k=checks.whole_number("Top-k", self.top_k, 0, 1000),
@@ -54,6 +55,12 @@ class Partial:
     new_tokens: int
     done: bool = False
     stopped: bool = False  # ended by a stop request rather than by length or end of text
+
+
+def cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
+    """The text before the earliest stop sequence, and whether one was found (local and remote streams)."""
+    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
 
 
 def load(request: LoadRequest) -> Bundle:

@@ -22,7 +22,7 @@ import json
 import threading
 from typing import Iterator
 
-from pipelines.families.causal_lm import GenerationParams, Partial
+from pipelines.families.causal_lm import GenerationParams, Partial, cut_at_stop
 from pipelines.remote import Call, RemoteError, token
 
 MAX_STOP_SEQUENCES = 4
@@ -78,7 +78,7 @@ def stream_text(models, model_id: str, params: GenerationParams, prompt: str, ch
                 if piece:
                     chunks += 1
                     text += piece
-                    text, ended_by_stop_sequence = _cut(text, params.stop_sequences)
+                    text, ended_by_stop_sequence = cut_at_stop(text, params.stop_sequences)
                     yield Partial(text, chunks)
                 counted = (event.get("usage") or {}).get("completion_tokens", counted)
                 if stop.is_set() or ended_by_stop_sequence:
@@ -110,12 +110,6 @@ def _piece(event: dict, chat: bool) -> str:
     if chat:
         return (choice.get("delta") or {}).get("content") or ""
     return choice.get("text") or ""
-
-
-def _cut(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
-    """The text before the earliest stop sequence, and whether one was found."""
-    found = [i for i in (text.find(s) for s in stops) if i >= 0]
-    return (text[:min(found)], True) if found else (text, False)
 
 
 def transcript(models, request, timestamps: bool, progress=None):

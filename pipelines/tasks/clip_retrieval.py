@@ -19,6 +19,7 @@ gallery embeds only that picture. The cache lives and dies with the loaded model
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -144,7 +145,7 @@ def parse_choices(text, what: str = "labels", sep: str = ",") -> list[str]:
 
 
 def check_template(template: str | None) -> str:
-    template = (template or "").strip() or DEFAULT_TEMPLATE
+    template = str(template or "").strip() or DEFAULT_TEMPLATE
     if "{label}" not in template:
         raise UserInputError(f"The prompt template must contain {{label}} where each label goes, "
                              f"for example: {DEFAULT_TEMPLATE}")
@@ -163,11 +164,13 @@ def check_captions(models, image, captions, model_id: str | None = None) -> Text
     return TextsForImage(open_image(image), choices, choices, models.checkpoint(model_id).repo_id)
 
 
-def bundled_gallery() -> list[Path]:
-    """The example pictures shipped in assets/images (the awkward fixtures in bad/ excluded)."""
+@functools.cache
+def bundled_gallery() -> tuple[Path, ...]:
+    """The example pictures shipped in assets/images (the awkward fixtures in bad/ excluded): listed once,
+    they do not change while the app runs."""
     if not GALLERY.is_dir():
-        return []
-    return sorted(p for p in GALLERY.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        return ()
+    return tuple(sorted(p for p in GALLERY.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
 
 
 def check_search(models, query: str, extra_images=(), include_bundled: bool = INCLUDE_BUNDLED,
@@ -175,7 +178,8 @@ def check_search(models, query: str, extra_images=(), include_bundled: bool = IN
     query = checks.text("query", query, models.settings.max_input_chars,
                         empty="Type what to look for, for example: a dog in a park")
     repo_id = models.checkpoint(model_id).repo_id
-    sources = (bundled_gallery() if include_bundled else []) + [p for p in (extra_images or []) if p]
+    include_bundled = checks.yes_no("Include the example pictures", include_bundled)
+    sources = [*(bundled_gallery() if include_bundled else ()), *(p for p in (extra_images or []) if p)]
     for source in sources:
         if not Path(source).is_file():
             raise UserInputError(f"The gallery file “{Path(source).name}” was not found. Upload it again.")

@@ -7,14 +7,13 @@ sequence itself is not part of the completion. Code models continue raw text: no
 
 from __future__ import annotations
 
-import codecs
 import threading
 from dataclasses import dataclass, replace
 from typing import Iterator
 
 from pipelines.core import checks
 from pipelines.core.errors import UserInputError
-from pipelines.families.causal_lm import GenerationParams, Partial, encode, stream
+from pipelines.families.causal_lm import GenerationParams, Partial, cut_at_stop, encode, stream
 
 # Shown escaped in the UI ("\ndef "), so a person can see and type the newline. "```" ends the code
 # block that instruction-tuned models (SmolLM2) write their code in.
@@ -41,7 +40,8 @@ def parse_stop_sequences(items) -> tuple[str, ...]:
         if not isinstance(item, str) or item == "":
             continue
         try:
-            text = codecs.decode(item, "unicode_escape")
+            # Escapes only: other characters (an arrow, an accent) stay as typed, not read as Latin-1 bytes.
+            text = item.encode("latin-1", "backslashreplace").decode("unicode_escape")
         except UnicodeDecodeError as exc:
             raise UserInputError(f"Stop sequence {item!r} has a broken escape ({exc.reason}).") from exc
         if text not in stops:
@@ -49,17 +49,10 @@ def parse_stop_sequences(items) -> tuple[str, ...]:
     return tuple(stops)
 
 
-def cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
-    """The text before the earliest stop sequence, and whether one was found."""
-    cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
-
-
 def check(models, code: str, model_id: str | None = None, params: GenerationParams = DEFAULTS) -> Request:
     code = checks.text("code", code, models.settings.max_input_chars, strip=False,
                        empty=f"Type the start of some code first, for example: {EXAMPLE}")
-    checks.whole_number("Max new tokens", params.max_new_tokens, 1, MAX_NEW_TOKENS)
-    return Request(code, models.checkpoint(model_id).repo_id, params.checked())
+    return Request(code, models.checkpoint(model_id).repo_id, params.checked(MAX_NEW_TOKENS))
 
 
 def run(models, request: Request, stop: threading.Event | None = None) -> Iterator[Partial]:

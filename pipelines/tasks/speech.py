@@ -163,7 +163,7 @@ def transcribe(models, audio_path, task: str | None = DEFAULTS.task, language: s
 def language_code(language: str | None) -> str | None:
     """ISO code for a language code or English name; None means detect it. (Not `checks.choice`: 99
     languages under two names are too many to list, so the message names common ones.)"""
-    key = (language or DETECT).strip().lower().strip("<|>")
+    key = str(language or DETECT).strip().lower().strip("<|>")  # str(): the API may send a number
     if key in (DETECT, "auto", ""):
         return None
     from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE

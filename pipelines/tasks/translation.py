@@ -90,7 +90,7 @@ def language_names(models) -> list[str]:
 
 def parse_language(models, value: str | None, role: str = "source") -> str:
     """"German", "german", "DE", "de" or "Deutsch" -> "de"; anything else is refused with the choices."""
-    key = (value or "").strip().lower()
+    key = str(value or "").strip().lower()  # str(): the API may send a number
     codes = language_codes(models)
     choices = ", ".join(f"{name(c)} ({c})" for c in codes)
     if not key:
