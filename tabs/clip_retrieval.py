@@ -11,8 +11,8 @@ from __future__ import annotations
 import gradio as gr
 
 from pipelines.tasks import clip_retrieval as clip
-from tabs.image_classification import image_input, loading_note, probabilities, uploaded_path
 from ui.assistants import Tool, as_json
+from ui.pictures import image_input, loading_note, probabilities, uploaded_path
 from ui.widgets import (
     ASSETS,
     describe,
@@ -151,7 +151,7 @@ def build(models) -> None:
     ]
     for triggers, fn, inputs, outputs, tool in wiring:
         gr.on(triggers, loading_note(models), [model], [status], queue=False, api_visibility="private")
-        # preprocess=False: our reader explains a bad picture (see tabs.image_classification.uploaded_path)
+        # preprocess=False: our reader explains a bad picture (see ui.pictures.uploaded_path)
         public_event(models, triggers, fn, inputs, outputs, preprocess=False, tool=tool)
 
 

@@ -20,49 +20,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipelines.core.errors import PlaygroundError
 from pipelines.tasks import image_classification
 from pipelines.tasks.image_classification import DEFAULT_TOP_K, MAX_BATCH, MAX_TOP_K
-from ui.assistants import Tool, as_json
-from ui.widgets import ASSETS, describe, load_model, loading_status, model_picker, public_event, status_box, user_errors
+from ui.assistants import Tool
+from ui.pictures import image_input, loading_note, probabilities, uploaded_path
+from ui.widgets import ASSETS, describe, load_model, model_picker, public_event, status_box, user_errors
 
-SOURCES = ["upload", "webcam", "clipboard"]
 EXAMPLES = ["cat.png", "dog_park.jpg", "red_car.png", "fruit.jpg", "house.png", "sunset_sea.jpg"]
-
-
-def image_input(label: str, **kwargs) -> gr.Image:
-    """The picture input of the image tabs. Their events use preprocess=False (see `uploaded_path`)."""
-    return gr.Image(label=label, sources=SOURCES, type="filepath", image_mode=None, **kwargs)
-
-
-def uploaded_path(payload) -> str | None:
-    """The file path (or pasted data: URL) of a raw gr.Image/gr.File payload.
-
-    Our image events run with preprocess=False: gr.Image's own preprocessing opens the file with PIL,
-    so a corrupt or non-image upload would fail inside Gradio with a generic message. Gradio still
-    copies the upload into its cache and refuses paths that were not uploaded;
-    `pipelines.readers.images.open_image` then explains any problem in a sentence.
-    """
-    if payload is None or isinstance(payload, str):
-        return payload or None
-    if isinstance(payload, dict):
-        return payload.get("path") or payload.get("url")
-    return getattr(payload, "path", None) or getattr(payload, "url", None)
-
-
-def probabilities(scores: dict, *_status) -> str:
-    """An assistant's result of the image tools: {label: probability}, likeliest first, as JSON."""
-    return as_json({label: round(float(p), 4) for label, p in scores.items()})
-
-
-def loading_note(models):
-    """A private, unqueued event's function: "Loading …" in the status while the model loads."""
-    def note(model_id):
-        try:
-            return loading_status(models, model_id)
-        except PlaygroundError:  # an unknown model: the public event says so
-            return ""
-    return note
 
 
 def build(models) -> None:
