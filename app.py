@@ -1,4 +1,5 @@
-"""Transformer Playground: one tab per Transformer domain, each backed by a real model pipeline.
+"""Transformer Playground: one tab per Transformer domain, each backed by a real model pipeline, and
+explainers that open the models up (the "Inside the Transformer" group).
 
     python app.py                      # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / _PORT honoured)
     python app.py --model-source tiny  # offline miniatures; `python app.py --help` lists every setting
@@ -20,7 +21,7 @@ from pathlib import Path
 import gradio as gr
 
 from pipelines.core.loading import ModelManager
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES
 from pipelines.core.settings import Settings, build_parser
 from ui import assistants, embedding, zerogpu
 from ui import shell as layout
@@ -30,7 +31,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def build_app(models: ModelManager, task_ids: list[str] | None = None) -> gr.Blocks:
-    specs = [s for s in TASKS if task_ids is None or s.id in task_ids]
+    specs = [s for s in PAGES if task_ids is None or s.id in task_ids]
     zerogpu.before_build()  # no-op off ZeroGPU
     with gr.Blocks(title=TITLE) as demo:
         layout.build(demo, models, specs)
@@ -60,7 +61,7 @@ def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs):
 
 def launch_single(tab_module: str) -> None:
     """Serve one tab on its own (`python -m tabs.<name>` calls this with its module name)."""
-    task_id = next(spec.id for spec in TASKS if spec.tab == tab_module)
+    task_id = next(spec.id for spec in PAGES if spec.tab == tab_module)
     launch(build_app(ModelManager(zerogpu.prepare(Settings.from_args([]))), [task_id]))
 
 

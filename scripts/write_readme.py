@@ -18,18 +18,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipelines.core.registry import TASKS, TaskSpec  # noqa: E402 (after the path fix above)
+from pipelines.core.registry import GROUPS, PAGES, TaskSpec  # noqa: E402 (after the path fix above)
 
 README = ROOT / "README.md"
 SPACE_URL = "https://YOUR-SPACE.hf.space"
 
 
 def task_table(tasks: tuple[TaskSpec, ...]) -> str:
-    rows = ["| Tab (id) | Default checkpoint | Alternatives | Course chapter |", "| --- | --- | --- | --- |"]
+    rows = ["| Group | Tab (id) | Default checkpoint | Alternatives | Course chapter |",
+            "| --- | --- | --- | --- | --- |"]
     for spec in tasks:
         default = " + ".join(f"`{c.repo_id}`" for c in (spec.default, *spec.default.companions))
         alternatives = ", ".join(f"`{c.repo_id}`" for c in spec.checkpoints[1:]) or "none"
-        rows.append(f"| {spec.title} (`{spec.id}`) | {default} | {alternatives} | {spec.chapter} |")
+        rows.append(f"| {GROUPS[spec.group]} | {spec.title} (`{spec.id}`) | {default} | {alternatives} | "
+                    f"{spec.chapter} |")
     return "\n".join(rows)
 
 
@@ -57,7 +59,7 @@ def default_models(tasks: tuple[TaskSpec, ...]) -> list[str]:
 SECTIONS = {"tasks": task_table, "ids": tab_ids, "iframes": iframes}
 
 
-def render(text: str, tasks: tuple[TaskSpec, ...] = TASKS) -> str:
+def render(text: str, tasks: tuple[TaskSpec, ...] = PAGES) -> str:
     """The README text with every generated part brought up to date."""
     models = "models:\n" + "".join(f"  - {repo}\n" for repo in default_models(tasks))
     text, found = re.subn(r"^models:\n(?:  - .*\n)*", models, text, count=1, flags=re.M)

@@ -6,8 +6,8 @@ launched app lists exactly these. A new endpoint is declared in pipelines/core/r
 
 from __future__ import annotations
 
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES
 
-PUBLIC_ENDPOINTS: dict[str, str] = {e.api_name: spec.id for spec in TASKS for e in spec.endpoints}
-FIRST_PARAMETERS: dict[str, tuple[str, ...]] = {e.api_name: e.params for spec in TASKS for e in spec.endpoints}
-ENDPOINTS = [(spec, e) for spec in TASKS for e in spec.endpoints]
+PUBLIC_ENDPOINTS: dict[str, str] = {e.api_name: spec.id for spec in PAGES for e in spec.endpoints}
+FIRST_PARAMETERS: dict[str, tuple[str, ...]] = {e.api_name: e.params for spec in PAGES for e in spec.endpoints}
+ENDPOINTS = [(spec, e) for spec in PAGES for e in spec.endpoints]

@@ -42,6 +42,15 @@ def models():
     return ModelManager(tiny_settings())
 
 
+@pytest.fixture(scope="session")
+def real_models():
+    """Real weights where the registries have them (SmolLM2-135M-Instruct, all-MiniLM-L6-v2), miniatures
+    for the rest: the real-checkpoint tier (tests/realmodels). Model source "auto" reads them as cached."""
+    from tests.realmodels.manager import real_manager
+
+    return real_manager(tiny_settings(model_source="auto"), CACHE.parent / "realmodels")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,12 +17,12 @@ import pytest
 
 import app
 from pipelines.core.errors import UserInputError
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES, TASKS
 from pipelines.readers import series
 from tests.conftest import ASSETS, launch_app, tiny_settings
 from ui import assistants, zerogpu
 
-ENDPOINTS = [e for spec in TASKS for e in spec.endpoints]
+ENDPOINTS = [e for spec in PAGES for e in spec.endpoints]
 NUMBERS = [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118, 115, 126, 141]
 
 

@@ -82,13 +82,13 @@ class Metrics:
                                         ["task"], buckets=REMOTE_BUCKETS, registry=self.registry)
         self.registry.register(_Live(self))
         self.endpoints = self._instrument(demo.fns.values())
-        self.tasks = [s.id for s in registry.TASKS if s.id in self.endpoints.values()]
+        self.tasks = [s.id for s in registry.PAGES if s.id in self.endpoints.values()]
         models.events.subscribe(self._on_model_event)
 
     # -- requests -------------------------------------------------------------------------------------
     def _instrument(self, block_fns) -> dict[str, str]:
         """Wrap each public endpoint's function; returns {api_name: task id} of those wrapped."""
-        public = {e.name: s.id for s in registry.TASKS for e in s.endpoints}
+        public = {e.name: s.id for s in registry.PAGES for e in s.endpoints}
         wrapped = {}
         for block_fn in block_fns:
             name = block_fn.api_name

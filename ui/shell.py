@@ -1,4 +1,8 @@
-"""The page around the tabs: header, tab bar, deep links and the embed view.
+"""The page around the tabs: header, the groups' tab bars, deep links and the embed view.
+
+Pages come in groups (registry.GROUPS: "Tasks", "Inside the Transformer"): one outer tab per group,
+and in it one tab per page. A page id is unique across groups, so links name only the page; the
+load event opens its group and selects it there.
 
     /?tab=translation                        opens the app on that tab (unknown ids open the first tab)
     /?tab=translation&embed=1                only that tab: no header, tab bar or footer (for iframes)
@@ -22,11 +26,13 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from pipelines.core.registry import TaskSpec
+from pipelines.core.registry import GROUPS, TaskSpec
 
 TITLE = "Transformer Playground"
 MAX_PREFILL_CHARS = 2_000  # a URL is no place for a book; the tab's own limit applies on submit
 EMBED_CLASS = "pg-embed"
+PAGE_CLASS = "pg-page"  # every page's panel, whatever its group: `.pg-page:visible` is the open one
+GROUP_TABS_CLASS = "pg-group-tabs"  # a group's row of page tabs
 
 # Runs before Gradio renders (it is inlined into the page's <head>): marks the embed view.
 HEAD = f"""<script>
@@ -40,13 +46,14 @@ HEAD = f"""<script>
 CSS = f"""
 .model-status {{ font-size: 0.9em; }}
 /* Embed view: only the tab's content, compact enough for an 800x600 iframe. */
-.{EMBED_CLASS} #pg-header, .{EMBED_CLASS} #pg-tabs > .tab-wrapper, .{EMBED_CLASS} footer {{ display: none !important; }}
+.{EMBED_CLASS} #pg-header, .{EMBED_CLASS} #pg-tabs > .tab-wrapper, .{EMBED_CLASS} .{GROUP_TABS_CLASS} > .tab-wrapper,
+.{EMBED_CLASS} footer {{ display: none !important; }}
 .{EMBED_CLASS} .gradio-container > .main {{
   padding: 8px !important; margin: 0 !important; max-width: none !important;
 }}
 .{EMBED_CLASS} .gradio-container > .main .contain {{ padding: 0 !important; }}
-.{EMBED_CLASS} #pg-tabs {{ border: none !important; padding: 0 !important; }}
-.{EMBED_CLASS} #pg-tabs .tabitem {{ padding: 0 !important; border: none !important; }}
+.{EMBED_CLASS} #pg-tabs, .{EMBED_CLASS} .{GROUP_TABS_CLASS} {{ border: none !important; padding: 0 !important; }}
+.{EMBED_CLASS} #pg-tabs > .tabitem, .{EMBED_CLASS} .{PAGE_CLASS} {{ padding: 0 !important; border: none !important; }}
 """
 
 
@@ -73,26 +80,39 @@ class TabParts:
 
 
 def build(demo: gr.Blocks, models, specs: list[TaskSpec]) -> gr.Tabs:
-    """`models` is the ModelManager; each tab module's `build` gets its own view of it (`models.task(spec)`)."""
-    """Lay out the header and one tab per task, and wire the deep link. Call inside `demo`."""
+    """Lay out the header, one outer tab per group with one tab per page in it, and wire the deep link.
+    Call inside `demo`. `models` is the ModelManager; each tab module's `build` gets its own view of it
+    (`models.task(spec)`)."""
     gr.Markdown(f"# {TITLE}\nTry each kind of Transformer from the course *Transformers: beginners to "
-                "experts*. Models load on first use of a tab.", elem_id="pg-header")
+                "experts*, then look inside one. Models load on first use of a tab.", elem_id="pg-header")
     parts = []
-    with gr.Tabs(elem_id="pg-tabs") as tabs:
-        for spec in specs:
-            with gr.Tab(spec.title, id=spec.id) as tab:
-                importlib.import_module(spec.tab).build(models.task(spec))
-            parts.append(TabParts(spec, _text_inputs(tab), _model_picker(tab)))
+    rows: dict[str, gr.Tabs] = {}
+    with gr.Tabs(elem_id="pg-tabs") as groups:
+        for group, title in GROUPS.items():
+            members = [spec for spec in specs if spec.group == group]
+            if not members:
+                continue
+            with gr.Tab(title, id=f"group-{group}"):
+                # wrap: every page's tab stays visible (none hidden behind "⋯"), on a phone too.
+                with gr.Tabs(elem_id=f"pg-{group}", elem_classes=[GROUP_TABS_CLASS],
+                             overflow_behavior="wrap") as rows[group]:
+                    for spec in members:
+                        with gr.Tab(spec.title, id=spec.id, elem_classes=[PAGE_CLASS]) as tab:
+                            importlib.import_module(spec.tab).build(models.task(spec))
+                        parts.append(TabParts(spec, _text_inputs(tab), _model_picker(tab)))
 
     def open_link(request: gr.Request):
         query = dict(request.query_params) if request is not None else {}
         selected = resolve_tab(query.get("tab"), [p.spec.id for p in parts])
-        return [gr.Tabs(selected=selected)] + [u for p in parts for u in p.updates(query, p.spec.id == selected)]
+        group = next(p.spec.group for p in parts if p.spec.id == selected)
+        return ([gr.Tabs(selected=f"group-{group}")]
+                + [gr.Tabs(selected=selected) if g == group else gr.skip() for g in rows]
+                + [u for p in parts for u in p.updates(query, p.spec.id == selected)])
 
     # queue=False: the tab is chosen at once, not behind model requests waiting in the queue.
-    demo.load(open_link, None, [tabs] + [c for p in parts for c in p.components()], queue=False,
-              api_visibility="private", show_progress="hidden")
-    return tabs
+    demo.load(open_link, None, [groups, *rows.values()] + [c for p in parts for c in p.components()],
+              queue=False, api_visibility="private", show_progress="hidden")
+    return groups
 
 
 def resolve_tab(raw: str | None, task_ids: list[str]) -> str:

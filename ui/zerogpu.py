@@ -91,7 +91,7 @@ def gpu_decorator(task_id: str, env: dict[str, str] | None = None):
 
 def wrap_events(block_fns, models, env: dict[str, str] | None = None) -> int:
     """Wrap every model-running event function (concurrency_id == a task id). Returns how many."""
-    task_ids = {spec.id for spec in registry.TASKS}
+    task_ids = {spec.id for spec in registry.PAGES}
     wrapped = 0
     for block_fn in block_fns:
         task_id = getattr(block_fn, "concurrency_id", None)

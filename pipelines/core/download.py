@@ -32,7 +32,7 @@ class Downloaded:
 def default_checkpoints(tasks=None) -> list[Checkpoint]:
     """Each task's default and its companions, each repo once, in registry order."""
     seen: dict[str, Checkpoint] = {}
-    for spec in tasks or registry.TASKS:
+    for spec in tasks or registry.PAGES:
         for ckpt in (spec.default, *spec.default.companions):
             seen.setdefault(ckpt.repo_id, ckpt)
     return list(seen.values())

@@ -67,6 +67,7 @@ class ModelManager:
         self._lock = threading.Lock()
         self._models: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._tokenizers: dict[str, Any] = {}  # repo_id -> tokenizer loaded without its model
         self.events = Events()  # loads and evictions, for metrics (pipelines/core/events.py)
 
     # Placement and budget are decided on first use so that start-up never imports torch.
@@ -125,6 +126,27 @@ class ModelManager:
             loaded.bundle.use_attention(attention)
         return loaded
 
+    def tokenizer(self, task: str | TaskSpec, repo_id: str | None = None):
+        """The checkpoint's tokenizer without its weights (the loaded model's own when it is in memory):
+        a tokenizer is a few MB, so a page can show five side by side without loading five models."""
+        key, ckpt, _spec = self._key(task, repo_id)
+        loaded = self._cached(key)
+        if loaded is not None and loaded.bundle.tokenizer is not None:
+            return loaded.bundle.tokenizer
+        with self._lock:
+            found = self._tokenizers.get(ckpt.repo_id)
+        if found is None:
+            from transformers import AutoTokenizer
+
+            location = self.resolver.resolve(ckpt)
+            try:
+                found = AutoTokenizer.from_pretrained(location.source, **location.pretrained_kwargs)
+            except Exception as exc:
+                raise ModelUnavailableError(_load_failure_message(ckpt, location, exc)) from exc
+            with self._lock:
+                found = self._tokenizers.setdefault(ckpt.repo_id, found)
+        return found
+
     def _cached(self, key: tuple[str, str]) -> LoadedModel | None:
         with self._lock:
             if key in self._models:
@@ -141,17 +163,17 @@ class ModelManager:
     def _key(task: str | TaskSpec, repo_id: str | None) -> tuple[tuple[str, str], Checkpoint, TaskSpec]:
         spec = task if isinstance(task, TaskSpec) else registry.task(task)
         ckpt = spec.checkpoint(repo_id)
-        return (spec.loader, ckpt.repo_id), ckpt, spec
+        return (ckpt.loader or spec.loader, ckpt.repo_id), ckpt, spec
 
     def _load(self, spec: TaskSpec, ckpt: Checkpoint, attention: str | None) -> LoadedModel:
         location = self.resolver.resolve(ckpt)
         companions = {c.repo_id: self.resolver.resolve(c) for c in ckpt.companions}
         self._make_room(self._estimate(ckpt, location))
-        request = LoadRequest(ckpt, location, self.placement, spec.family, companions, attention)
+        request = LoadRequest(ckpt, location, self.placement, ckpt.family or spec.family, companions, attention)
         log.info("loading %s from %s (%s)", ckpt.repo_id, location.source, location.kind)
         started = time.perf_counter()
         try:
-            bundle = registry.resolve(spec.loader)(request)
+            bundle = registry.resolve(ckpt.loader or spec.loader)(request)
         except PlaygroundError:
             raise
         except Exception as exc:
@@ -239,6 +261,10 @@ class TaskModels:
 
     def is_loaded(self, model_id: str | None = None) -> bool:
         return self.manager.is_loaded(self.spec, model_id)
+
+    def tokenizer(self, model_id: str | None = None):
+        """The checkpoint's tokenizer, without loading the model's weights if they are not in memory."""
+        return self.manager.tokenizer(self.spec, model_id)
 
 
 def _load_failure_message(ckpt: Checkpoint, location: Location, exc: Exception) -> str:

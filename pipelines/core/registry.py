@@ -22,12 +22,14 @@ looked up and checked; `revision` stays "main" until someone with hub access pin
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pipelines.core.errors import UserInputError
 
 FAMILIES = ("decoder-only", "encoder-only", "encoder-decoder", "vision", "speech", "diffusion", "forecasting")
+# The app's pages come in groups, each a row of tabs: what models do, and how they work inside.
+GROUPS = {"tasks": "Tasks", "inside": "Inside the Transformer"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ class Checkpoint:
     traits: frozenset[str] = frozenset()
     languages: tuple[str, str] | None = None  # translation: (source, target) ISO codes
     companions: tuple[Checkpoint, ...] = ()  # other repos loaded with this one (e.g. a tiny VAE)
+    # An explainer offers models of several kinds: each of its checkpoints names its own loader and
+    # family (the task's, when borrowed from a task: see `borrow`), so both share one copy in memory.
+    loader: str = ""
+    family: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,10 +80,19 @@ class TaskSpec:
     gpu_seconds: int = 30  # GPU time a call may hold on ZeroGPU (shorter requests are queued first)
     examples: str = ""  # key of this tab's examples in assets/texts/examples.json
     iframe_allow: str = "clipboard-write"  # what an embedding iframe must allow (camera, microphone)
+    group: str = "tasks"  # a key of GROUPS: the row of tabs this page sits in
 
     def __post_init__(self):
-        if self.family not in FAMILIES:
-            raise ValueError(f"{self.id}: family {self.family!r} is not one of {FAMILIES}")
+        if self.group not in GROUPS:
+            raise ValueError(f"{self.id}: group {self.group!r} is not one of {tuple(GROUPS)}")
+        own = self.family in FAMILIES and self.loader
+        if not own and not all(c.loader and c.family in FAMILIES for c in self.checkpoints):
+            raise ValueError(f"{self.id}: give the page a loader and a family of {FAMILIES}, "
+                             "or give each of its checkpoints its own (see `borrow`)")
+
+    @property
+    def is_explainer(self) -> bool:
+        return self.group != "tasks"
 
     @property
     def default(self) -> Checkpoint:
@@ -287,15 +302,127 @@ TASKS: tuple[TaskSpec, ...] = (
 )
 
 
+def borrow(task_id: str, repo_id: str, **changes) -> Checkpoint:
+    """A task's checkpoint as an explainer offers it: with the task's loader and family, so the
+    explainer and the task share one copy of the model in memory."""
+    spec = next(s for s in TASKS if s.id == task_id)
+    return replace(spec.checkpoint(repo_id), loader=spec.loader, family=spec.family, **changes)
+
+
+def _explainer(page_id: str, title: str, summary: str, module: str, checkpoints: tuple[Checkpoint, ...],
+               endpoints: tuple[Endpoint, ...], chapter: str) -> TaskSpec:
+    """An "Inside the Transformer" page: model side in pipelines.explainers.<module>, UI in tabs.<module>."""
+    return TaskSpec(page_id, title, summary, "", "", f"pipelines.explainers.{module}", f"tabs.{module}",
+                    checkpoints, endpoints, chapter=chapter, group="inside")
+
+
+SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
+GPT2 = "openai-community/gpt2"
+BERT = "google-bert/bert-base-uncased"
+WHISPER = "openai/whisper-base"
+MINILM = Checkpoint(
+    "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2", "masked_lm:minilm", 23,
+    why="A 6-layer BERT (learned positions, LayerNorm) trained for sentence embeddings: small and fast.",
+    loader="pipelines.families.encoder:load", family="encoder-only",
+)
+COURSE_SENTENCE = "Transformers are amazing!"
+
+
+def _explainers() -> tuple[TaskSpec, ...]:
+    smol = borrow("text-generation", SMOLLM2, why="Decoder-only like GPT, with rotary positions, RMSNorm "
+                  "and 9 query heads sharing 3 key/value heads.")
+    gpt2 = borrow("text-generation", GPT2, why="The course's GPT-2: learned positions, LayerNorm, 12 heads.")
+    bert = borrow("fill-mask", BERT, why="The course's BERT: reads both ways; learned positions, 12 heads.")
+    whisper = borrow("speech", WHISPER)
+    return (
+        _explainer(
+            "tokens", "Tokens", "tokens and embeddings", "tokens", (MINILM, bert, gpt2, smol, whisper),
+            (Endpoint("tokenize", ("text",), "Split a text with several tokenizers side by side: each one's "
+                      "pieces, ids and counts.", {"text": COURSE_SENTENCE}),
+             Endpoint("nearest_tokens", ("token", "model_id"), "A vocabulary entry's embedding row and its "
+                      "nearest neighbours by cosine similarity.",
+                      {"token": "cat", "model_id": MINILM.repo_id})),
+            "Chapter 2: Key Components of a Transformer (tokens and embeddings)",
+        ),
+        _explainer(
+            "positions", "Positions", "positional encoding", "positions", (MINILM, bert, gpt2, smol),
+            (Endpoint("positional_encoding", ("length", "d_model"), "The course's sinusoidal encoding as a "
+                      "position x dimension matrix, and the position-similarity matrix it implies.",
+                      {"length": 16, "d_model": 32}),
+             Endpoint("model_positions", ("model_id", "length"), "How a real model encodes positions: learned "
+                      "vectors (their similarity matrix) or rotary (the score depends only on the offset).",
+                      {"model_id": MINILM.repo_id, "length": 16})),
+            "Chapter 2: Key Components of a Transformer (positional encoding)",
+        ),
+        _explainer(
+            "attention", "Attention", "attention lab", "attention", (smol, gpt2, MINILM, bert),
+            (Endpoint("attention_example", ("q", "k", "v", "scale", "causal"), "Scaled dot-product attention "
+                      "step by step on your own Q, K, V (text like [[1,0],[0,1]]): scores, weights, output.",
+                      {"q": "[[1,0,1],[0,1,0],[1,1,0]]", "k": "[[1,0,1],[0,1,0],[1,1,0]]",
+                       "v": "[[1,0,1],[0,1,0],[1,1,0]]", "scale": True, "causal": False}),
+             Endpoint("attention_map", ("text", "model_id", "layer"), "Every head's attention weights in one "
+                      "layer of a real model, with the tokens.",
+                      {"text": "The cat sat on the mat.", "model_id": SMOLLM2, "layer": 0}),
+             Endpoint("attention_neurons", ("text", "model_id", "layer", "head", "query", "key"),
+                      "For one head and one query/key pair: the elements of q and k, their products, sum, "
+                      "scale and softmax weight.",
+                      {"text": "The cat sat on the mat.", "model_id": SMOLLM2, "layer": 0, "head": 0,
+                       "query": 3, "key": 1})),
+            "Chapter 3: Attention Mechanisms",
+        ),
+        _explainer(
+            "transformer-block", "One block", "inside one Transformer block", "transformer_block",
+            (smol, gpt2, MINILM),
+            (Endpoint("inside_block", ("text", "model_id", "layer", "token"), "Step through one block for one "
+                      "token with real values: residual, normalisation, attention, feed-forward.",
+                      {"text": "The cat sat on the mat.", "model_id": SMOLLM2, "layer": 0, "token": 2}),
+             Endpoint("ablate_block", ("text", "model_id", "layer", "sublayer"), "Switch off one sub-layer of "
+                      "one block and compare the next-token probabilities.",
+                      {"text": "The cat sat on the", "model_id": SMOLLM2, "layer": 0, "sublayer": "attention"})),
+            "Chapter 4: The Transformer Architecture",
+        ),
+        _explainer(
+            "decoding", "Encoder-decoder", "encoder-decoder decoding", "decoding",
+            (borrow("translation", "Helsinki-NLP/opus-mt-en-de"), whisper),
+            (Endpoint("decode_step", ("text", "output", "model_id"), "One decoder step of a translation model: "
+                      "its masked self-attention, cross-attention over the source, and top candidates.",
+                      {"text": "Good morning!", "output": "", "model_id": "Helsinki-NLP/opus-mt-en-de"}),
+             Endpoint("decode_audio_step", ("audio", "output"), "One decoder step of Whisper over an audio "
+                      "clip: cross-attention over the audio's time axis, and top candidates.",
+                      {"audio": "assets/audio/hello.wav", "output": ""})),
+            "Chapter 5: Encoder and Decoder",
+        ),
+        _explainer(
+            "next-token", "Next token", "the next-token step", "next_token", (smol, gpt2),
+            (Endpoint("next_token", ("prompt", "model_id", "temperature", "top_k", "top_p"), "A prompt's next-"
+                      "token candidates with probabilities, before and after temperature, top-k and top-p.",
+                      {"prompt": "The capital of France is", "model_id": SMOLLM2, "temperature": 1.0,
+                       "top_k": 50, "top_p": 0.9}),
+             Endpoint("logit_lens", ("prompt", "model_id"), "What each layer would predict next at the last "
+                      "position (the logit lens).", {"prompt": "The capital of France is", "model_id": SMOLLM2}),
+             Endpoint("confidence_strip", ("text", "model_id"), "Each token of a text with the probability the "
+                      "model gave it, and its top alternatives.",
+                      {"text": "The capital of France is Paris.", "model_id": SMOLLM2})),
+            "Chapter 3: Attention Mechanisms (the next-token step); Chapter 13",
+        ),
+    )
+
+
+EXPLAINERS: tuple[TaskSpec, ...] = _explainers()
+PAGES: tuple[TaskSpec, ...] = TASKS + EXPLAINERS  # every tab of the app, in order
+
+
 def task(task_id: str) -> TaskSpec:
-    for spec in TASKS:
+    """The page (a task or an explainer) with this id."""
+    for spec in PAGES:
         if spec.id == task_id:
             return spec
-    raise KeyError(f"Unknown task {task_id!r}; known: {', '.join(t.id for t in TASKS)}")
+    raise KeyError(f"Unknown page {task_id!r}; known: {', '.join(t.id for t in PAGES)}")
 
 
 def by_family(family: str) -> list[tuple[TaskSpec, Checkpoint]]:
-    """Every (task, checkpoint) whose model is of this family, in registry order."""
+    """Every (task, checkpoint) whose model is of this family, in registry order (tasks only: an
+    explainer's models are the tasks' own)."""
     if family not in FAMILIES:
         raise KeyError(f"Unknown family {family!r}; known: {', '.join(FAMILIES)}")
     return [(spec, ckpt) for spec in TASKS if spec.family == family for ckpt in spec.checkpoints]

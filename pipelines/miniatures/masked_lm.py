@@ -46,3 +46,18 @@ def distilbert_base_uncased(folder: Path) -> None:
     )
     DistilBertForMaskedLM(config).save_pretrained(folder)
     DistilBertTokenizerFast(vocab=vocab, do_lower_case=True, model_max_length=MAX_TOKENS).save_pretrained(folder)
+
+
+def minilm(folder: Path) -> None:
+    """sentence-transformers/all-MiniLM-L6-v2: a bare BertModel (no head), 2 layers of width 32, with the
+    real config's learned positions, LayerNorm and 12 heads' worth of structure kept small (4 heads)."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    vocab = _vocab()
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, hidden_act="gelu", max_position_embeddings=MAX_TOKENS, type_vocab_size=2,
+        layer_norm_eps=1e-12, pad_token_id=0, architectures=["BertModel"],
+    )
+    BertModel(config).save_pretrained(folder)
+    BertTokenizerFast(vocab=vocab, do_lower_case=True, model_max_length=MAX_TOKENS).save_pretrained(folder)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES
 from tests.conftest import ROOT, launch_app, tiny_settings
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -64,7 +64,7 @@ def playground():
     tab, PLAYGROUND_BROWSER_TASKS="text-generation code-completion" builds only those."""
     only = os.environ.get("PLAYGROUND_BROWSER_TASKS", "").replace(",", " ").split() or None
     server = launch_app(tiny_settings(), only)
-    server.task_ids = only or [spec.id for spec in TASKS]
+    server.task_ids = only or [spec.id for spec in PAGES]
     yield server
     server.demo.close()
 

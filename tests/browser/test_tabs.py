@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES, TASKS
 
 pytestmark = pytest.mark.browser
 FIRST_EXAMPLE = "[data-testid='dataset-cell-0-0'], button.gallery-item"  # a table of examples, or a gallery
@@ -29,7 +29,7 @@ def block(scope, label: str):
 
 def run_first_example(page, task_id: str) -> str:
     """Click the tab's first example and its primary button; return the status line once a model answered."""
-    panel = page.locator("#pg-tabs > .tabitem:visible").first
+    panel = page.locator(".pg-page:visible").first
     example = panel.locator(FIRST_EXAMPLE).filter(visible=True).first
     example.click()
     page.wait_for_timeout(500)  # the example fills its inputs (and a file input uploads its file)
@@ -41,15 +41,13 @@ def run_first_example(page, task_id: str) -> str:
     return answered.inner_text()
 
 
-@pytest.mark.parametrize("spec", TASKS, ids=lambda spec: spec.id)
+@pytest.mark.parametrize("spec", TASKS, ids=lambda spec: spec.id)  # explainers: tests/browser/test_explainers.py
 def test_each_tab_runs_its_first_example_in_its_embed_view(page, playground, artifacts, spec):
     if spec.id not in playground.task_ids:
         pytest.skip(f"the {spec.id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
     page.goto(f"{playground.url}embed/{spec.id}")
     assert page.url.endswith(f"?tab={spec.id}&embed=1")  # /embed/<id> redirected to the deep link
-    page.locator(f"#pg-tabs button[role=tab][data-tab-id='{spec.id}'][aria-selected=true]").wait_for(
-        state="attached")
-    page.locator("#pg-tabs > .tabitem:visible").first.wait_for()
+    open_page(page, spec.id)
     assert_embed_view(page, spec.id)
     try:
         status = run_first_example(page, spec.id)
@@ -62,20 +60,28 @@ def test_each_tab_runs_its_first_example_in_its_embed_view(page, playground, art
     page.screenshot(path=str(artifacts / f"{spec.id}.png"), full_page=True)
 
 
+def open_page(page, page_id: str) -> None:
+    """Wait until the deep link has selected the page (in its group) and its panel shows."""
+    page.locator(f".pg-group-tabs button[role=tab][data-tab-id='{page_id}'][aria-selected=true]").wait_for(
+        state="attached")
+    page.locator(".pg-page:visible").first.wait_for()
+
+
 def assert_embed_view(page, task_id: str) -> None:
-    """Only the tab: no header, no tab bar, no footer, and nothing wider than the iframe."""
+    """Only the page: no header, no tab bars (groups or pages), no footer, nothing wider than the iframe."""
     assert page.locator("html.pg-embed").count() == 1
     assert not page.locator("#pg-header").is_visible()
-    assert not page.locator("#pg-tabs > .tab-wrapper").is_visible()  # a tab's own sub-tabs may show
+    assert not page.locator("#pg-tabs > .tab-wrapper").is_visible()  # a page's own sub-tabs may show
+    assert not page.locator(".pg-group-tabs > .tab-wrapper").first.is_visible()
     assert not page.locator("footer").is_visible()
-    visible_panels = page.locator("#pg-tabs > .tabitem:visible")
+    visible_panels = page.locator(".pg-page:visible")
     assert visible_panels.count() == 1
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the {task_id} embed view is {overflow}px wider than an 800px iframe"
 
 
 def test_deep_links_select_their_tab_and_unknown_ids_open_the_first(page, playground):
-    titles = {spec.id: spec.title for spec in TASKS if spec.id in playground.task_ids}
+    titles = {spec.id: spec.title for spec in PAGES if spec.id in playground.task_ids}
     first = next(iter(titles.values()))
     for task_id, title in [*titles.items(), ("no-such-tab", first), ("", first)]:
         page.goto(f"{playground.url}?tab={task_id}")
@@ -102,7 +108,7 @@ def test_embed_link_takes_theme_text_and_model_from_the_url(page, playground, ar
 def test_full_app_with_its_tab_bar(page, playground, artifacts):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(playground.url)
-    page.get_by_role("tab", name=TASKS[0].title).wait_for()
+    page.get_by_role("tab", name=PAGES[0].title).wait_for()
     assert page.locator("html.pg-embed").count() == 0
     assert page.locator("footer").get_by_text("Use via API").is_visible()  # for the README's clients
     page.screenshot(path=str(artifacts / "full-app.png"))
