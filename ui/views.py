@@ -154,7 +154,8 @@ def pieces(items: list[dict], title: str = "") -> str:
     (marked with a dashed / dotted outline) and "note" (added to the tooltip)."""
     chips = []
     for n, item in enumerate(items):
-        classes = "pg-chip" + (" pg-special" if item.get("special") else "") + (" pg-bytes" if item.get("bytes") else "")
+        classes = ("pg-chip" + (" pg-special" if item.get("special") else "")
+                   + (" pg-bytes" if item.get("bytes") else ""))
         tip = f'id {item["id"]}' + (f' · {item["note"]}' if item.get("note") else "")
         chips.append(f'<span class="{classes}" style="background:{PALETTE[n % len(PALETTE)]}" title="{_e(tip)}">'
                      f'{_e(shown(item["piece"]))}<sub>{_e(item["id"])}</sub></span>')

@@ -342,7 +342,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
              Endpoint("nearest_tokens", ("token", "model_id"), "A vocabulary entry's embedding row and its "
                       "nearest neighbours by cosine similarity.",
                       {"token": "cat", "model_id": MINILM.repo_id})),
-            "Chapter 2: Key Components of a Transformer (tokens and embeddings)",
+            "Chapter 2: Core Concepts of Transformers (tokens and embeddings)",
         ),
         _explainer(
             "positions", "Positions", "positional encoding", "positions", (MINILM, bert, gpt2, smol),
@@ -352,7 +352,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
              Endpoint("model_positions", ("model_id", "length"), "How a real model encodes positions: learned "
                       "vectors (their similarity matrix) or rotary (the score depends only on the offset).",
                       {"model_id": MINILM.repo_id, "length": 16})),
-            "Chapter 2: Key Components of a Transformer (positional encoding)",
+            "Chapter 2: Core Concepts of Transformers (positional encoding); Chapter 11",
         ),
         _explainer(
             "attention", "Attention", "attention lab", "attention", (smol, gpt2, MINILM, bert),
@@ -368,7 +368,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
                       "scale and softmax weight.",
                       {"text": "The cat sat on the mat.", "model_id": SMOLLM2, "layer": 0, "head": 0,
                        "query": 3, "key": 1})),
-            "Chapter 3: Attention Mechanisms",
+            "Chapter 3: Self-Attention Mechanism",
         ),
         _explainer(
             "transformer-block", "One block", "inside one Transformer block", "transformer_block",
@@ -379,7 +379,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
              Endpoint("ablate_block", ("text", "model_id", "layer", "sublayer"), "Switch off one sub-layer of "
                       "one block and compare the next-token probabilities.",
                       {"text": "The cat sat on the", "model_id": SMOLLM2, "layer": 0, "sublayer": "attention"})),
-            "Chapter 4: The Transformer Architecture",
+            "Chapter 4: Transformer Layer Breakdown",
         ),
         _explainer(
             "decoding", "Encoder-decoder", "encoder-decoder decoding", "decoding",
@@ -403,7 +403,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
              Endpoint("confidence_strip", ("text", "model_id"), "Each token of a text with the probability the "
                       "model gave it, and its top alternatives.",
                       {"text": "The capital of France is Paris.", "model_id": SMOLLM2})),
-            "Chapter 3: Attention Mechanisms (the next-token step); Chapter 13",
+            "Chapter 3: Self-Attention Mechanism (the next-token step); Chapters 1 and 13",
         ),
     )
 
