@@ -79,6 +79,9 @@ SIZES: dict[str, RealSize] = {
         "extractive_qa:distilbert", "DistilBertForQuestionAnswering", dict(
             dim=768, hidden_dim=3072, n_layers=6, n_heads=12, vocab_size=28996,
             max_position_embeddings=512), _distilbert_vocab),
+    # google-bert/bert-base-uncased config.json (the fill-mask default, also on the explainer pages).
+    "google-bert/bert-base-uncased": RealSize("masked_lm:bert_base_uncased", "BertForMaskedLM", dict(
+        hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)),
     "google/vit-base-patch16-224": RealSize("vision:vit", "ViTForImageClassification", dict(
         hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072)),
     "openai/clip-vit-base-patch32": RealSize("clip:clip_b32", "CLIPModel", {

@@ -28,7 +28,7 @@ def task_table(tasks: tuple[TaskSpec, ...]) -> str:
     rows = ["| Group | Tab (id) | Default checkpoint | Alternatives | Course chapter |",
             "| --- | --- | --- | --- | --- |"]
     for spec in tasks:
-        default = " + ".join(f"`{c.repo_id}`" for c in (spec.default, *spec.default.companions))
+        default = " + ".join(f"`{c.repo_id}`" for c in spec.default_repos) or "none: trained in the page"
         alternatives = ", ".join(f"`{c.repo_id}`" for c in spec.checkpoints[1:]) or "none"
         rows.append(f"| {GROUPS[spec.group]} | {spec.title} (`{spec.id}`) | {default} | {alternatives} | "
                     f"{spec.chapter} |")
@@ -52,7 +52,7 @@ def iframes(tasks: tuple[TaskSpec, ...]) -> str:
 
 
 def default_models(tasks: tuple[TaskSpec, ...]) -> list[str]:
-    repos = [c.repo_id for spec in tasks for c in (spec.default, *spec.default.companions)]
+    repos = [c.repo_id for spec in tasks for c in spec.default_repos]
     return list(dict.fromkeys(repos))
 
 

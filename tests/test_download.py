@@ -10,7 +10,7 @@ import pytest
 
 import app
 from pipelines.core import download
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES
 
 SD_TURBO_FILES = ["model_index.json", "sd_turbo.safetensors", "unet/config.json",
                   "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
@@ -21,8 +21,8 @@ GPT2_FILES = ["config.json", "model.safetensors", "pytorch_model.bin", "tf_model
 
 def expected_repos() -> list[tuple[str, str]]:
     wanted = []
-    for spec in TASKS:
-        for ckpt in (spec.default, *spec.default.companions):
+    for spec in PAGES:
+        for ckpt in spec.default_repos:
             if (ckpt.repo_id, ckpt.revision) not in wanted:
                 wanted.append((ckpt.repo_id, ckpt.revision))
     return wanted
@@ -52,7 +52,7 @@ def test_every_default_and_companion_is_downloaded_once_at_its_revision(fake_hub
     calls, _ = fake_hub
     results = download.download_defaults()
     assert [(repo, rev) for repo, rev, _ in calls] == expected_repos()
-    assert len(calls) >= len(TASKS)  # ten defaults, plus companions (the TAESD decoder)
+    assert len(calls) > len({s.default.repo_id for s in PAGES if s.checkpoints})  # defaults, plus TAESD
     assert all(r.path for r in results)
 
 
@@ -65,10 +65,10 @@ def test_app_download_flag_runs_it_and_exits_zero(fake_hub, capsys):
 
 def test_a_failed_download_is_reported_and_the_rest_still_downloaded(fake_hub, capsys):
     calls, fail = fake_hub
-    fail.add(TASKS[0].default.repo_id)
+    fail.add(PAGES[0].default.repo_id)
     assert download.main() == 1
     out = capsys.readouterr().out
-    assert f"FAILED {TASKS[0].default.repo_id}" in out and "connection reset" in out
+    assert f"FAILED {PAGES[0].default.repo_id}" in out and "connection reset" in out
     assert len(calls) == len(expected_repos())
 
 

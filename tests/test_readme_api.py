@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.core.registry import TASKS
+from pipelines.core.registry import PAGES
 from scripts import write_readme
 from tests.api_contract import PUBLIC_ENDPOINTS
 from tests.conftest import ROOT
@@ -101,7 +101,7 @@ def test_front_matter_matches_the_requirements_and_the_registry():
     pins = dict(re.findall(r"^([\w-]+)(?:\[[\w,]+\])?==([\w.]+)", (ROOT / "requirements.txt").read_text(), re.M))
     assert meta["sdk"] == "gradio" and str(meta["sdk_version"]) == pins["gradio"]
     assert (ROOT / meta["app_file"]).is_file()
-    defaults = [c.repo_id for t in TASKS for c in (t.default, *t.default.companions)]
+    defaults = [c.repo_id for page in PAGES for c in page.default_repos]
     assert meta["models"] == list(dict.fromkeys(defaults))
 
 
@@ -116,8 +116,8 @@ def test_the_writer_follows_a_changed_registry():
     from dataclasses import replace
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    extra = replace(TASKS[0], id="made-up-task", title="Made-up task")
-    rendered = write_readme.render(readme, (*TASKS, extra))
+    extra = replace(PAGES[0], id="made-up-task", title="Made-up task")
+    rendered = write_readme.render(readme, (*PAGES, extra))
     assert rendered != readme
-    assert "| Made-up task (`made-up-task`) |" in rendered and "/embed/made-up-task?" in rendered
+    assert "| Tasks | Made-up task (`made-up-task`) |" in rendered and "/embed/made-up-task?" in rendered
     assert "`made-up-task`." in rendered

@@ -33,7 +33,7 @@ def default_checkpoints(tasks=None) -> list[Checkpoint]:
     """Each task's default and its companions, each repo once, in registry order."""
     seen: dict[str, Checkpoint] = {}
     for spec in tasks or registry.PAGES:
-        for ckpt in (spec.default, *spec.default.companions):
+        for ckpt in spec.default_repos:
             seen.setdefault(ckpt.repo_id, ckpt)
     return list(seen.values())
 

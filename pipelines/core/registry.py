@@ -98,8 +98,15 @@ class TaskSpec:
     def default(self) -> Checkpoint:
         return self.checkpoints[0]
 
+    @property
+    def default_repos(self) -> tuple[Checkpoint, ...]:
+        """The default checkpoint and its companions; none for a page that trains its own model."""
+        return (self.default, *self.default.companions) if self.checkpoints else ()
+
     def checkpoint(self, repo_id: str | None) -> Checkpoint:
         """The curated checkpoint with this id or label (the default for None); anything else is refused."""
+        if not self.checkpoints:
+            raise UserInputError(f"{self.title} trains its own model: it offers no checkpoint to choose.")
         if not repo_id:
             return self.default
         for ckpt in self.checkpoints:
@@ -404,6 +411,34 @@ def _explainers() -> tuple[TaskSpec, ...]:
                       "model gave it, and its top alternatives.",
                       {"text": "The capital of France is Paris.", "model_id": SMOLLM2})),
             "Chapter 3: Self-Attention Mechanism (the next-token step); Chapters 1 and 13",
+        ),
+        # Build, train and fine-tune: the hands-on chapters, trained in front of the learner.
+        _explainer(
+            "build-a-transformer", "Build a Transformer", "a Transformer built and trained live",
+            "build_transformer", (),
+            (Endpoint("train_transformer", (), "Train the course's from-scratch Transformer to reverse sentences, "
+                      "streamed: loss, learning rate, gradient norm, held-out accuracy, cross-attention.",
+                      {"max_steps": 40, "seed": 0}),
+             Endpoint("reverse_sentence", ("text",), "Reverse a sentence with the model this session trained, "
+                      "with its cross-attention map.", {"text": "the cat sees a dog"})),
+            "Chapter 11: Building Your Own Transformer from Scratch; Chapters 5 and 6",
+        ),
+        _explainer(
+            "training", "Training signals", "training signals on a real model", "training", (smol, gpt2),
+            (Endpoint("token_losses", ("text", "model_id"), "Each token's loss under teacher forcing, the mean loss "
+                      "and perplexity, and where the model running free first departs from the text.",
+                      {"text": "The cat sat on the mat.", "model_id": SMOLLM2}),
+             Endpoint("warmup_schedule", ("d_model", "warmup_steps"), "The course's learning-rate schedule with "
+                      "warm-up, step by step.", {"d_model": 512, "warmup_steps": 4000})),
+            "Chapter 6: Training Transformers",
+        ),
+        _explainer(
+            "fine-tuning", "Fine-tuning", "fine-tuning a pre-trained model", "fine_tuning", (MINILM,),
+            (Endpoint("fine_tune", (), "Fine-tune all-MiniLM-L6-v2 for sentiment on the bundled reviews, streamed: "
+                      "training and validation loss and accuracy per epoch.", {"epochs": 1, "seed": 0}),
+             Endpoint("classify_sentiment", ("text",), "Positive or negative, with probabilities, by the model this "
+                      "session fine-tuned.", {"text": "I love this product!"})),
+            "Chapter 14: Fine-Tuning Transformer Models; Chapter 7",
         ),
     )
 
