@@ -18,28 +18,34 @@ import io
 from ui import views
 
 SVG_CELLS = 1024  # up to 32 x 32 values: SVG cells with tooltips; above: a picture
-WIDTH = 560  # px the picture of a matrix aims at (fits an 800 px iframe beside nothing)
+WIDTH = 448  # px a matrix aims at: the encoding and its similarity side by side fit an 800 px iframe
+# Views shrink to a narrow screen (a phone) instead of scrolling sideways; SVGs keep their aspect ratio.
+FIT = "<style>.pg-positions svg, .pg-positions img { max-width: 100%; height: auto; }</style>"
 
 
 def matrix(values: list[list[float]], title: str, rows: str, cols: str, low: float = -1.0,
-           high: float = 1.0, width: int = WIDTH) -> str:
-    """A matrix coloured blue (low) - white (0) - red (high); `rows` and `cols` name its axes."""
+           high: float = 1.0, width: int = WIDTH, diverging: bool = True) -> str:
+    """A matrix coloured blue (low) - white (0) - red (high), or white (low) to indigo (high) when not
+    `diverging` (for values of one sign: more contrast); `rows` and `cols` name its axes."""
     n_rows, n_cols = len(values), len(values[0]) if values else 0
-    legend = (f'<div style="font-size:11px">rows: {_e(rows)} 0-{n_rows - 1} (top to bottom) · columns: {_e(cols)} '
-              f'0-{n_cols - 1} · <span style="color:#2563eb">blue {low:g}</span> · white 0 · '
-              f'<span style="color:#dc2626">red {high:g}</span></div>')
+    scale_words = (f'<span style="color:#2563eb">blue {low:.3g}</span> · white 0 · '
+                   f'<span style="color:#dc2626">red {high:.3g}</span>' if diverging else
+                   f'white {low:.3g} → <span style="color:#4f46e5">indigo {high:.3g}</span>')
+    legend = (f'<div style="font-size:11px">↓ {_e(rows)} 0–{n_rows - 1} · → {_e(cols)} 0–{n_cols - 1} · '
+              f'{scale_words}</div>')
     if n_rows * n_cols <= SVG_CELLS:
-        cell = max(6, min(22, (width - views.LABEL_W) // max(1, n_cols)))
-        labels = [str(i) for i in range(max(n_rows, n_cols))]
-        drawn = views.heatmap(values, [f"{rows} {i}" for i in range(n_rows)], labels[:n_cols], title=title,
-                              cell=cell, diverging=True, low=low, high=high, labels=cell >= 12)
-        return drawn.replace('<div class="pg-view">', f'<div class="pg-view">{legend}', 1)
+        cell = max(4, min(22, width // max(1, n_cols)))
+        drawn = views.heatmap(values, [f"{rows} {i}" for i in range(n_rows)], [str(j) for j in range(n_cols)],
+                              title=title, cell=cell, diverging=diverging, low=low, high=high, labels=False, digits=4)
+        drawn = drawn.replace("</b></div>", "</b></div>" + legend, 1)  # the legend under the title
+        return _boxed(drawn, cell * n_cols)
     scale = max(1, width // n_cols)
     tall = max(1, min(scale * 2, width // n_rows))  # a wide, short matrix may use taller cells than wide ones
-    png = _png(values, low, high, scale, tall)
-    return (f'{views.CSS}<div class="pg-view"><div><b>{_e(title)}</b></div>{legend}'
-            f'<img alt="{_e(title)}" src="data:image/png;base64,{png}" '
-            f'style="max-width:100%;height:auto;image-rendering:pixelated;border:1px solid #0002"></div>')
+    shown_width = max(width, n_cols * scale)  # a small picture is scaled up (without smoothing)
+    png = _png(values, low, high, scale, tall, diverging)
+    return _boxed(f'{views.CSS}<div class="pg-view"><div><b>{_e(title)}</b></div>{legend}'
+                  f'<img alt="{_e(title)}" src="data:image/png;base64,{png}" style="width:{shown_width}px;'
+                  f'image-rendering:pixelated;border:1px solid #0002"></div>', shown_width)
 
 
 def offset_curve(values: list[float], title: str, ylabel: str, width: int = 360, height: int = 150) -> str:
@@ -74,21 +80,29 @@ def offset_curve(values: list[float], title: str, ylabel: str, width: int = 360,
 def side_by_side(*blocks: str) -> str:
     """Views in a row that wraps on a narrow screen."""
     cells = "".join(f'<div style="flex:0 1 auto;min-width:0">{b}</div>' for b in blocks if b)
-    return f'<div style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start">{cells}</div>'
+    return (f'{FIT}<div class="pg-positions" style="display:flex;flex-wrap:wrap;gap:12px;'
+            f'align-items:flex-start">{cells}</div>')
 
 
-def _png(values: list[list[float]], low: float, high: float, scale_x: int, scale_y: int) -> str:
-    """The matrix as a PNG in ui.views' diverging colours, each value a scale_x x scale_y block."""
+def _boxed(view: str, width: int) -> str:
+    """A view no wider than its picture: its title and legend wrap instead of widening it."""
+    return f'<div style="width:{max(160, width)}px;max-width:100%">{view}</div>'
+
+
+def _png(values: list[list[float]], low: float, high: float, scale_x: int, scale_y: int, diverging: bool) -> str:
+    """The matrix as a PNG in ui.views' colours (`views.color`), each value a scale_x x scale_y block."""
     import numpy as np
     from PIL import Image
 
     data = np.asarray(values, dtype=np.float64)
-    t = np.clip(data / (max(abs(low), abs(high)) or 1.0), -1.0, 1.0)
-    pos, neg = np.clip(t, 0, 1), np.clip(-t, 0, 1)  # the same ramps as ui.views.color(diverging=True)
-    red = 255 - 200 * neg
-    green = 255 - 170 * pos - 120 * neg
-    blue = 255 - 200 * pos
-    rgb = np.stack([red, green, blue], axis=-1).round().astype(np.uint8)
+    if diverging:
+        t = np.clip(data / (max(abs(low), abs(high)) or 1.0), -1.0, 1.0)
+        pos, neg = np.clip(t, 0, 1), np.clip(-t, 0, 1)  # white to red above 0, white to blue below
+        channels = [255 - 200 * neg, 255 - 170 * pos - 120 * neg, 255 - 200 * pos]
+    else:
+        t = np.clip((data - low) / ((high - low) or 1.0), 0.0, 1.0)  # white to indigo
+        channels = [255 - 176 * t, 255 - 185 * t, 255 - 26 * t]
+    rgb = np.stack(channels, axis=-1).round().astype(np.uint8)
     rgb = np.repeat(np.repeat(rgb, scale_y, axis=0), scale_x, axis=1)
     buffer = io.BytesIO()
     Image.fromarray(rgb, "RGB").save(buffer, format="PNG", optimize=True)

@@ -416,9 +416,9 @@ def _explainers() -> tuple[TaskSpec, ...]:
         _explainer(
             "build-a-transformer", "Build a Transformer", "a Transformer built and trained live",
             "build_transformer", (),
-            (Endpoint("train_transformer", (), "Train the course's from-scratch Transformer to reverse sentences, "
-                      "streamed: loss, learning rate, gradient norm, held-out accuracy, cross-attention.",
-                      {"max_steps": 40, "seed": 0}),
+            (Endpoint("train_transformer", ("width",), "Train the course's from-scratch Transformer to reverse "
+                      "sentences, streamed: loss, learning rate, gradient norm, held-out accuracy, cross-attention.",
+                      {"width": 32, "max_steps": 40, "seed": 0}),
              Endpoint("reverse_sentence", ("text",), "Reverse a sentence with the model this session trained, "
                       "with its cross-attention map.", {"text": "the cat sees a dog"})),
             "Chapter 11: Building Your Own Transformer from Scratch; Chapters 5 and 6",

@@ -67,23 +67,36 @@ def check_prompt(models, prompt, model_id, chat_template=False, what: str = "pro
     return Prompt(ckpt.repo_id, tuple(int(i) for i in ids), templated, notes)
 
 
-def check_settings(temperature, top_k, top_p, samples, seed) -> tuple[float, int, float, int, int]:
-    """The sampling settings as clean numbers, or a sentence naming the one out of range. Top-k's upper
-    limit (the vocabulary size) is checked once the tokenizer is known (`check_top_k`)."""
+@dataclass(frozen=True)
+class Settings:
+    """Checked decoding settings of the next-token view."""
+    temperature: float
+    top_k: int  # 0: off
+    top_p: float  # 1: off
+    samples: int  # 0: none drawn
+    seed: int
+
+
+def check_settings(temperature, top_k, top_p, samples, seed, vocabulary: int) -> Settings:
+    """The sampling settings as clean numbers, or a sentence naming the one out of range (top-k's upper
+    limit is the model's vocabulary size)."""
     temperature = checks.number("Temperature", temperature, 0.0, MAX_TEMPERATURE,
                                 hint="0 always picks the likeliest token.")
-    top_k = checks.whole_number("Top-k", top_k, 0, 10**9, hint="0 switches it off.")
+    top_k = checks.whole_number("Top-k", top_k, 0, vocabulary, hint="0 switches it off.")
     top_p = checks.number("Top-p", top_p, 0.0, 1.0)
     if top_p == 0:  # (0, 1]: with nothing kept there would be nothing to sample
-        raise UserInputError(f"Top-p must be a number above 0 and at most 1; got {top_p:g}. "
-                             "1 switches it off.")
+        raise UserInputError(f"Top-p must be a number above 0 and at most 1; got {top_p:g}. 1 switches it off.")
     samples = checks.whole_number("Samples", samples, 0, MAX_SAMPLES, hint="0: no sampling.")
     seed = checks.whole_number("Seed", seed, 0, MAX_SEED)
-    return temperature, top_k, top_p, samples, seed
+    return Settings(temperature, top_k, top_p, samples, seed)
 
 
-def check_top_k(top_k: int, vocabulary: int) -> int:
-    return checks.whole_number("Top-k", top_k, 0, vocabulary, hint="0 switches it off.")
+def check_next_token(models, prompt, model_id, temperature, top_k, top_p, samples, seed,
+                     chat_template) -> tuple[Prompt, Settings]:
+    """Every input of the next-token view, checked before the model loads (the tokenizer only)."""
+    checked = check_prompt(models, prompt, model_id, chat_template)
+    vocabulary = len(models.tokenizer(checked.model_id))
+    return checked, check_settings(temperature, top_k, top_p, samples, seed, vocabulary)
 
 
 def token_text(tokenizer, token_id: int) -> str:

@@ -21,6 +21,7 @@ Two endpoints, each returning plain, rounded values:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from pipelines.core import checks
 from pipelines.core.errors import UserInputError
@@ -33,6 +34,7 @@ FORMULA = "PE(pos, 2i) = sin(pos / 10000^(2i/d_model)); PE(pos, 2i+1) = cos(pos 
 VECTORS = ("first layer", "random")  # where the rotary demo's q and k come from
 MAX_SEED = 2**32 - 1
 MAX_HEADS = 64  # before a model is loaded, a head number is checked against this; then against the model
+QUERY_WORD, KEY_WORD = " cat", " sat"  # the course's "The cat sat on the mat": q of one word, k of another
 
 # Which scheme each real checkpoint of the page uses (the real configs' values; the miniatures are smaller).
 SCHEMES = (
@@ -97,22 +99,38 @@ def positional_encoding(models, length, d_model) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class ModelRequest:
+    model_id: str  # a curated repo id
+    length: int
+    head: int = 0
+    vectors: str = VECTORS[0]
+    seed: int = 0
+
+
 def model_positions(models, model_id, length, head=0, vectors=VECTORS[0], seed=0) -> dict:
     """How a real model encodes positions: learned vectors (their cosine similarity matrix) or rotary (the
     query-key scores of one fixed q and k rotated to positions m and n, constant along each diagonal).
 
     `head`, `vectors` ("first layer": q of the word "cat" and k of "sat" in layer 0; "random": seeded
     Gaussian vectors) and `seed` matter for rotary models only."""
-    from pipelines.explainers import positions_models
+    return run_model_positions(models, check_model_positions(models, model_id, length, head, vectors, seed))
 
+
+def check_model_positions(models, model_id, length, head=0, vectors=VECTORS[0], seed=0) -> ModelRequest:
+    """Every input checked, no model loaded (the tab shows "Loading ..." between this and the run)."""
     if model_id is None or not str(model_id).strip():
         raise UserInputError("Choose a model: one of " + ", ".join(c.repo_id for c in models.spec.checkpoints) + ".")
-    repo_id = models.checkpoint(str(model_id).strip()).repo_id
-    length = check_length(length)
-    head = checks.whole_number("Head", head, 0, MAX_HEADS - 1)
-    vectors = checks.choice("Vectors", vectors, VECTORS)
-    seed = checks.whole_number("Seed", seed, 0, MAX_SEED)
-    return positions_models.describe_positions(models.bundle(repo_id), repo_id, length, head, vectors, seed)
+    return ModelRequest(models.checkpoint(str(model_id).strip()).repo_id, check_length(length),
+                        checks.whole_number("Head", head, 0, MAX_HEADS - 1),
+                        checks.choice("q and k vectors", vectors, VECTORS),
+                        checks.whole_number("Seed", seed, 0, MAX_SEED))
+
+
+def run_model_positions(models, request: ModelRequest) -> dict:
+    from pipelines.explainers import positions_models
+
+    return positions_models.describe_positions(models.bundle(request.model_id), request)
 
 
 # Small helpers shared with positions_models: matrices in, plain rounded values out.

@@ -17,13 +17,21 @@ import importlib
 import math
 
 from pipelines.core.errors import UserInputError
-from pipelines.explainers.positions import by_offset, cosine_matrix, diagonal_max_deviation, rounded
+from pipelines.explainers.positions import (
+    KEY_WORD,
+    QUERY_WORD,
+    ModelRequest,
+    by_offset,
+    cosine_matrix,
+    diagonal_max_deviation,
+    rounded,
+)
 
-QUERY_WORD, KEY_WORD = " cat", " sat"  # the course's "The cat sat on the mat": q of one word, k of another
 
-
-def describe_positions(bundle, repo_id: str, length: int, head: int, vectors: str, seed: int) -> dict:
+def describe_positions(bundle, request: ModelRequest) -> dict:
     import torch
+
+    repo_id, length = request.model_id, request.length
 
     model = bundle.model
     base = model.base_model  # BertModel, GPT2Model, LlamaModel: where the positions live
@@ -35,7 +43,8 @@ def describe_positions(bundle, repo_id: str, length: int, head: int, vectors: st
         raise UserInputError(f"Length must be at most {facts['max_positions']} for {repo_id}; got {length}.")
     with torch.inference_mode():
         if hasattr(base, "rotary_emb"):
-            return {**facts, **_rotary(model, base, bundle.tokenizer, length, head, vectors, seed)}
+            return {**facts, **_rotary(model, base, bundle.tokenizer, length, request.head, request.vectors,
+                                             request.seed)}
         table = _learned_table(base)
         if table is None:
             raise UserInputError(f"{repo_id} keeps its positions in a way this page does not read yet.")

@@ -73,6 +73,17 @@ def tokenizer_kind(tokenizer) -> str:
     return model if model in HOW_TO_READ else "BPE"
 
 
+def how_to_read(tokenizer, kind: str) -> str:
+    """The line that explains this tokenizer's marks, plus what it does to the text before splitting."""
+    line = HOW_TO_READ.get(kind, "")
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    normalizer = str(backend.normalizer) if backend is not None else ""
+    if "lowercase=True" in normalizer:  # BERT uncased also drops accents unless told not to
+        line += (" It lowercases the text first." if "strip_accents=False" in normalizer
+                 else " It lowercases the text and drops accents first ('Café' -> 'cafe').")
+    return line
+
+
 def special_ids(tokenizer) -> set[int]:
     """Ids of every special token: the named ones and the added ones flagged special (Whisper's many)."""
     found = set(tokenizer.all_special_ids)

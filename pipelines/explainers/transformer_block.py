@@ -19,15 +19,15 @@ evaluation mode is shown in transformer_block_dropout.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipelines.core import checks
 from pipelines.core.errors import ModelUnavailableError, UserInputError
-from pipelines.explainers.transformer_block_anatomy import FORMULAS, Taps, anatomy, norm_eps, norm_kind
+from pipelines.explainers.transformer_block_anatomy import Taps, anatomy, norm_kind
+from pipelines.explainers.transformer_block_steps import DIMS, r, steps, top_units
 
 EXAMPLE = "The cat sat on the mat."
 MAX_TOKENS = 128  # one layer's vectors for up to 128 tokens: what the page can show and answer in < 1 s
-DIMS = 8  # the first dimensions of each vector shown in its strip (the norm covers them all)
 DEFAULT_UNITS = 8
 MAX_UNITS = 32
 DEFAULT_CANDIDATES = 10
@@ -43,14 +43,10 @@ class Request:
     ids: tuple[int, ...]
     layer: int
     token: int  # -1 for ablate_block: its probabilities are those of the last position
-
-
-def r(value) -> float:
-    return round(float(value), 4)
-
-
-def strip(vector) -> list[float]:
-    return [r(v) for v in vector[:DIMS].tolist()]
+    top: int = DEFAULT_UNITS  # hidden units (inside_block) or next-token candidates (ablate_block) listed
+    sublayer: str = ""  # ablate_block: the one switched off
+    rate: float = 0.0  # the dropout demonstration's p and seed (transformer_block_dropout)
+    seed: int = 0
 
 
 def check(models, text, model_id, layer, token=None) -> Request:
@@ -89,7 +85,7 @@ def _config_layers(source: str, revision: str | None) -> int:
     return int(AutoConfig.from_pretrained(source, **({"revision": revision} if revision else {})).num_hidden_layers)
 
 
-def _forward(bundle, ids, **kwargs):
+def forward_pass(bundle, ids, **kwargs):
     """One forward pass of the whole model (through its forward gate), batch of one."""
     import torch
 
@@ -103,20 +99,17 @@ def _tokens(tokenizer, ids) -> list[str]:
     return [tokenizer.decode([i]) for i in ids]
 
 
-def _stats(vector, kind: str) -> dict:
-    """Norm and mean, and the spread the model's norm divides by: RMS (RMSNorm) or std (LayerNorm)."""
-    spread = {"rms": r(vector.pow(2).mean().sqrt())} if kind == "RMSNorm" else {"std": r(vector.std(unbiased=False))}
-    return {"norm": r(vector.norm()), "mean": r(vector.mean()), **spread}
-
-
 def inside_block(models, text, model_id=None, layer=0, token=0, top_units=DEFAULT_UNITS) -> dict:
     """Step through block `layer` for token `token` with the values the model really computed."""
+    return inside(models, check_inside(models, text, model_id, layer, token, top_units))
+
+
+def check_inside(models, text, model_id, layer, token, top_units=DEFAULT_UNITS) -> Request:
     request = check(models, text, model_id, layer, token)
-    top_units = checks.whole_number("Hidden units shown", top_units, 1, MAX_UNITS)
-    return inside(models, request, top_units)
+    return replace(request, top=checks.whole_number("Hidden units shown", top_units, 1, MAX_UNITS))
 
 
-def inside(models, request: Request, top_units: int = DEFAULT_UNITS) -> dict:
+def inside(models, request: Request) -> dict:
     import torch
 
     bundle = models.get(request.model_id).bundle
@@ -139,108 +132,63 @@ def inside(models, request: Request, top_units: int = DEFAULT_UNITS) -> dict:
             taps.output(block.get_submodule(parts.up), "up")
             taps.scope(block.get_submodule(parts.feed_forward), "feed_forward")
             taps.output(block.get_submodule(parts.gate_activation), "gate", within="feed_forward")
-        _forward(bundle, request.ids)
+        forward_pass(bundle, request.ids)
     seen = {key: value[request.token] for key, value in taps.seen.items()}
     kind = norm_kind(block.get_submodule(parts.norm_attention))
-    steps = _steps(parts, seen, kind, block, request.layer)
-    sums = [s for s in steps if s["id"] in ("residual_mid", "residual_out", "sum_attention", "sum_feed_forward")]
+    rows = steps(parts, seen, kind, block, request.layer)
+    sums = [s for s in rows if s["id"] in ("residual_mid", "residual_out", "sum_attention", "sum_feed_forward")]
     return {
         "model_id": request.model_id, "tokens": _tokens(bundle.tokenizer, request.ids), "layer": request.layer,
         "layers": len(blocks), "token": request.token, "norm_kind": kind, "order": parts.order,
         "block": parts.name, "hidden_size": int(seen["residual_in"].numel()), "dims_shown": DIMS,
-        "steps": steps, "add_checks": {s["id"]: s["check"] for s in sums if "check" in s},
+        "steps": rows, "add_checks": {s["id"]: s["check"] for s in sums if "check" in s},
         "embedding_norm": r(seen["embeddings"].norm()),
         "residual_norms": [r(seen[f"after {i}"].norm()) for i in range(len(blocks))],
         "activation": parts.activation, "feed_forward_units": int(seen["units"].numel()),
-        "top_hidden_units": _top_units(parts, seen, top_units),
+        "top_hidden_units": top_units(parts, seen, request.top),
     }
-
-
-def _steps(parts, seen: dict, kind: str, block, layer: int) -> list[dict]:
-    """The block's steps in the order the model runs them, each with its vector's strip and statistics."""
-    prefix = f"{parts.layers}.{layer}"
-
-    def step(step_id, name, vector, module="", **more):
-        return {"id": step_id, "name": name, "module": f"{prefix}.{module}" if module else prefix,
-                "values": strip(vector), **_stats(vector, kind), **more}
-
-    def norm(step_id, key, vector_in, vector_out):
-        module = block.get_submodule(getattr(parts, key))
-        return step(step_id, f"{kind} ({getattr(parts, key)})", vector_out, getattr(parts, key), kind="norm",
-                    before=_stats(vector_in, kind), formula=FORMULAS[kind], eps=norm_eps(module),
-                    gain=strip(module.weight.detach().float()))
-
-    def add(step_id, name, a, b, total, equation):
-        # The largest difference over the whole vector between the two inputs' sum and what the model added.
-        return step(step_id, name, total, kind="add", equation=equation, check=r((a + b - total).abs().max()))
-
-    x, attn, ff = seen["residual_in"], seen["attention_out"], seen["feed_forward_out"]
-    first = step("residual_in", "Residual stream in", x, kind="residual")
-    attention = step("attention_out", "Attention output", attn, parts.attention, kind="sublayer")
-    feed = step("feed_forward_out", "Feed-forward output", ff, parts.feed_forward, kind="sublayer")
-    if parts.order == "pre-LN":
-        mid = seen["norm_feed_forward in"]
-        out = seen[f"after {layer}"]
-        return [first, norm("norm_attention", "norm_attention", x, seen["norm_attention out"]), attention,
-                add("residual_mid", "Add: residual + attention", x, attn, mid, "x + attention(norm(x))"),
-                norm("norm_feed_forward", "norm_feed_forward", mid, seen["norm_feed_forward out"]), feed,
-                add("residual_out", "Add: residual + feed-forward", mid, ff, out, "x + feed_forward(norm(x))")]
-    sum1, sum2 = seen["norm_attention in"], seen["norm_feed_forward in"]
-    mid = seen["norm_attention out"]
-    return [first, attention,
-            add("sum_attention", "Add: residual + attention", x, attn, sum1, "x + attention(x)"),
-            {**norm("residual_mid", "norm_attention", sum1, mid), "equation": "norm(x + attention(x))"},
-            feed, add("sum_feed_forward", "Add: residual + feed-forward", mid, ff, sum2, "x + feed_forward(x)"),
-            {**norm("residual_out", "norm_feed_forward", sum2, seen["norm_feed_forward out"]),
-             "equation": "norm(x + feed_forward(x))"}]
-
-
-def _top_units(parts, seen: dict, k: int) -> list[dict]:
-    """The feed-forward's hidden units with the largest |activation| for this token."""
-    units = seen["units"]
-    top = units.abs().topk(min(k, units.numel())).indices.tolist()
-    rows = []
-    for i in top:
-        row = {"index": i, "value": r(units[i])}
-        if parts.gated:  # SmolLM2: value = SiLU(gate) * up
-            row.update(gate_pre=r(seen["pre_activation"][i]), gate=r(seen["gate"][i]), up=r(seen["up"][i]))
-        else:
-            row["pre_activation"] = r(seen["pre_activation"][i])
-        rows.append(row)
-    return rows
 
 
 def ablate_block(models, text, model_id=None, layer=0, sublayer="attention", top_k=DEFAULT_CANDIDATES) -> dict:
     """Switch off one sub-layer of block `layer` (a hook zeroes its output) and compare the outputs."""
+    return ablate(models, check_ablation(models, text, model_id, layer, sublayer, top_k))
+
+
+def check_ablation(models, text, model_id, layer, sublayer, top_k=DEFAULT_CANDIDATES) -> Request:
     request = check(models, text, model_id, layer)
-    sublayer = checks.choice("Sub-layer", sublayer, SUBLAYERS)
-    top_k = checks.whole_number("Candidates", top_k, 1, MAX_CANDIDATES)
-    return ablate(models, request, sublayer, top_k)
+    return replace(request, sublayer=checks.choice("Sub-layer", sublayer, SUBLAYERS,
+                                                   "Switch off the block's attention or its feed-forward."),
+                   top=checks.whole_number("Candidates", top_k, 1, MAX_CANDIDATES))
 
 
-def ablate(models, request: Request, sublayer: str, top_k: int = DEFAULT_CANDIDATES) -> dict:
+def ablate(models, request: Request) -> dict:
     import torch
+
+    sublayer, top_k = request.sublayer, request.top
 
     bundle = models.get(request.model_id).bundle
     parts = anatomy(bundle.model)
     path = parts.attention if sublayer == "attention" else parts.feed_forward
     target = bundle.model.get_submodule(parts.layers)[request.layer].get_submodule(path)
     with torch.inference_mode():
-        clean = _forward(bundle, request.ids, output_hidden_states=True)
+        clean = forward_pass(bundle, request.ids, output_hidden_states=True)
         with Taps() as taps:
             taps.zero_output(target)
-            ablated = _forward(bundle, request.ids, output_hidden_states=True)
-    cosine = torch.nn.functional.cosine_similarity(clean.hidden_states[-1][0].float(),
-                                                   ablated.hidden_states[-1][0].float(), dim=-1)
+            ablated = forward_pass(bundle, request.ids, output_hidden_states=True)
+    final, changed = clean.hidden_states[-1][0].float(), ablated.hidden_states[-1][0].float()
+    cosine = torch.nn.functional.cosine_similarity(final, changed, dim=-1)
+    relative = (changed - final).norm(dim=-1) / final.norm(dim=-1).clamp_min(1e-12)
     result = {"model_id": request.model_id, "tokens": _tokens(bundle.tokenizer, request.ids),
               "layer": request.layer, "sublayer": sublayer, "module": f"{parts.layers}.{request.layer}.{path}",
               "position": len(request.ids) - 1, "cosine": [r(c) for c in cosine.tolist()],
+              "relative_change": [r(c) for c in relative.tolist()],
               "has_lm_head": hasattr(clean, "logits")}
     if not result["has_lm_head"]:
         return {**result, "before": [], "after": [], "note": (
             f"{request.label} has no language-model head, so next-token probabilities apply to the decoder "
             "models (SmolLM2, GPT-2). Shown instead: how much each token's final hidden state changed "
-            "(cosine similarity with the untouched model's; 1 = unchanged).")}
+            "(cosine similarity with the untouched model's, 1 = unchanged; and the length of the change "
+            "relative to the vector's, 0 = unchanged).")}
     p_before = clean.logits[0, -1].float().softmax(-1)
     p_after = ablated.logits[0, -1].float().softmax(-1)
     tokenizer = bundle.tokenizer
@@ -256,5 +204,10 @@ def ablate(models, request: Request, sublayer: str, top_k: int = DEFAULT_CANDIDA
                           "after": r(p_after[best]), "change": r(changed)},
             "top_changed": int(p_after.argmax()) != best,
             "total_variation": r(0.5 * (p_before - p_after).abs().sum()),
-            "note": f"Block {request.layer}'s {sublayer} switched off: the top token's probability "
-                    f"{'rose' if changed > 0 else 'fell'} by {abs(changed):.4f}."}
+            "note": f"Block {request.layer}'s {sublayer} switched off: {_moved(changed)}"}
+
+
+def _moved(change: float) -> str:
+    if abs(change) < 5e-5:
+        return "the top token's probability did not change (to 4 decimals)."
+    return f"the top token's probability {'rose' if change > 0 else 'fell'} by {abs(change):.4f}."
