@@ -6,8 +6,8 @@ The server keeps no state (pipelines/explainers/decoding.py): the page holds the
 in "Output so far" and exactly as token ids in a hidden box, and sends both with each step.
 
 API: /decode_step(text, output="", model_id="Helsinki-NLP/opus-mt-en-de", output_ids="", layer="last",
-head="mean", top_k=5) returns [output, output ids, step, candidates, pick, self-attention,
-cross-attention, the numbers (JSON), status]; /decode_audio_step likewise (tabs/decoding_audio.py).
+head="mean", top_k=5) returns [the step (JSON), output, output ids, step view, candidates, pick,
+self-attention, cross-attention, status]; /decode_audio_step likewise (tabs/decoding_audio.py).
 
 Run on its own: python -m tabs.decoding
 """
@@ -40,7 +40,8 @@ CAPTION = ("Rows are the decoder's positions: its start token, then the output s
            "cross-attention looks at the source. Default: the last layer, mean over its heads (Advanced "
            "to pick another). Attention shows where the model looked, not why: it is not an explanation "
            "by itself.")
-JSON_RESULT = 7  # index of the gr.JSON among a step's outputs (what assistants get)
+# Index of the gr.JSON among a step's outputs: what assistants get; first, so that the contract's pins hold it.
+JSON_RESULT = 0
 
 
 def build(models) -> None:
@@ -84,8 +85,8 @@ def step_outputs(loaded, result: dict, cross_view: str, extra: str) -> tuple:
     bars = views.bars([(c["token"], c["probability"]) for c in result["candidates"]],
                       title="Next-token candidates", markers={0: "the greedy choice"})
     line = describe(loaded, f"step {len(result['next_output_ids'])} · {extra} · {views_here.layer_caption(result)}")
-    return (result["next_output"], json.dumps(result["next_output_ids"]), views_here.growing_output(result), bars,
-            pick, self_view, cross_view, result, line)
+    return (result, result["next_output"], json.dumps(result["next_output_ids"]), views_here.growing_output(result),
+            bars, pick, self_view, cross_view, line)
 
 
 class Step:
@@ -126,14 +127,14 @@ class Step:
 
     @property
     def outputs(self) -> list:
-        return [self.output, self.ids, self.step, self.candidates, self.pick, self.self_view, self.cross_view,
-                self.json, self.status]
+        return [self.json, self.output, self.ids, self.step, self.candidates, self.pick, self.self_view,
+                self.cross_view, self.status]
 
     def wire_private(self, models, resets) -> None:
         """Start over (and a new source or model): empty output, no views. Picking a candidate appends it
         instead of the greedy choice (the tokenizer alone: no model pass)."""
         def start_over():
-            return "", "", "", "", gr.Radio(choices=[], value=None), "", "", None, ""
+            return None, "", "", "", "", gr.Radio(choices=[], value=None), "", "", ""
 
         for trigger in resets:
             trigger(start_over, None, self.outputs, queue=False, api_visibility="private", show_progress="hidden")
@@ -197,7 +198,7 @@ def _text_half(models) -> None:
             top_k: Candidates to return, 1 to 20.
 
         Returns:
-            The output with the new token, its ids, views of the step, the candidates and attention, JSON, a status.
+            The step as JSON, the output with the new token, its ids, views of the step and attention, a status.
         """
         request = decoding.check(models, text, output, model_id, output_ids, layer, head, top_k)  # no model yet
         yield from while_loading(models, request.model_id, progress, *[gr.skip()] * 8)

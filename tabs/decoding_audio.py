@@ -68,7 +68,7 @@ def build_speech(models) -> None:
             top_k: Candidates to return, 1 to 20.
 
         Returns:
-            The transcript with the new token, its ids, views of the step, candidates and attention, JSON, status.
+            The step as JSON, the transcript with the new token, its ids, views of the step and attention, a status.
         """
         request = decoding_audio.check(models, audio, output, output_ids, language, task, layer, head, top_k)
         yield from while_loading(models, request.model_id, progress, *[gr.skip()] * 8)

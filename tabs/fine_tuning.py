@@ -134,7 +134,18 @@ def _try_it(models, classifier, limit: int) -> None:
     public_event(models, [classify.click, text.submit], classify_sentiment, [text, classifier],
                  [answer, numbers, status], concurrency_limit=limit,
                  tool=Tool('JSON: {"label": "Positive" or "Negative", "probabilities", "fine_tuned" (false: the '
-                           'untrained baseline), "note"}.', result=lambda *outs: as_json(outs[1])))
+                           'untrained baseline), "note"}.', result=lambda *outs: as_json(outs[1]),
+                           adapt=_without_session, inputs=[text]))
+
+
+def _without_session(text):
+    """Positive or negative, with both probabilities, by all-MiniLM-L6-v2 with an untrained head: an assistant
+    has no page session, so no fine-tuned model (the answer says so). Fine-tune and try it on the page.
+
+    Args:
+        text: A sentence, up to 128 tokens, e.g. "I love this product!"
+    """
+    return text, None
 
 
 def _charts(result: dict) -> tuple[str, str]:

@@ -34,7 +34,8 @@ TEXTS = [[STRIP_EXAMPLE, 0], ["The capital of France is London.", 0], ["The capi
          ["Colorless green ideas sleep furiously.", 0]]
 CONFIDENT_IS_NOT_CORRECT = (
     "Confident is not the same as correct: the model's own greedy words are always its likeliest, true or not "
-    "(chapter 13: hallucinations). Add 12 tokens to *The capital of Australia is* and look at the city it picks.")
+    "(chapter 13: hallucinations). Add 12 tokens to *The capital of Australia is*, then hover the city it picks "
+    "to see its runner-up.")
 
 
 def build(models) -> None:

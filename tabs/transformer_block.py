@@ -26,11 +26,12 @@ from ui.widgets import (
     user_errors,
 )
 
+# Layers 0 and 1 only: every model offered, the two-block offline miniatures included, has them.
 EXAMPLES = [
     [block.EXAMPLE, SMOLLM2, 0, 2],
-    ["The capital of France is", SMOLLM2, 12, 4],
-    ["The cat sat on the mat.", GPT2, 0, 2],
-    ["Transformers are amazing!", MINILM.repo_id, 2, 1],
+    ["The capital of France is", SMOLLM2, 1, 4],
+    ["The cat sat on the mat.", GPT2, 1, 2],
+    ["Transformers are amazing!", MINILM.repo_id, 1, 1],
 ]
 
 
@@ -58,8 +59,9 @@ def build(models) -> None:
                               info=f"next tokens shown when a sub-layer is off, 1 to {block.MAX_CANDIDATES}")
     gr.Examples(EXAMPLES, inputs=[text, model, layer, token], label="Examples (text, model, layer, token)")
 
-    gr.Markdown("### Switch off one sub-layer\nA hook sets the sub-layer's output to zeros in the chosen block "
-                "(only for this request); the block then passes its input on unchanged at that step.")
+    gr.Markdown("### Switch off one sub-layer\nA hook sets the sub-layer's output to zeros in the chosen block, "
+                "for this request only: the residual stream goes past it unchanged (in MiniLM, the LayerNorm "
+                "after the add still runs).")
     with gr.Row():
         sublayer = gr.Radio(list(block.SUBLAYERS), value=block.SUBLAYERS[0], label="Sub-layer", scale=2)
         # As sent: an API call's unknown sub-layer gets the pipeline's sentence (with the choices), not
@@ -71,7 +73,7 @@ def build(models) -> None:
 
     with gr.Accordion("Dropout: training mode vs evaluation mode", open=False):
         with gr.Row():
-            rate = gr.Slider(0.05, 0.5, dropout.COURSE_RATE, step=0.05, label="Rate p",
+            rate = gr.Slider(0.05, 0.5, dropout.COURSE_RATE, step=0.05, label="Rate p", min_width=220,
                              info="used when the model's own dropout there is 0")
             seed = gr.Number(0, precision=0, label="Seed")
             drop = gr.Button("Apply dropout", min_width=120)

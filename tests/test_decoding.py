@@ -28,11 +28,14 @@ def page(models):
 
 
 def step_greedily(call, count: int) -> list[dict]:
-    """`count` steps, each sending the previous answer's output back (text and ids), as the page does."""
+    """Up to `count` steps (fewer if one finishes), each sending the previous answer's output back (text
+    and ids), as the page does."""
     results, output, ids = [], "", ""
     for _ in range(count):
         result = call(output, ids)
         results.append(result)
+        if result["done"]:
+            break
         output, ids = result["next_output"], json.dumps(result["next_output_ids"])
     return results
 
@@ -251,12 +254,12 @@ def test_the_last_token_before_the_limit_finishes_the_output(page, monkeypatch):
 
 def test_decode_step_through_the_app_steps_with_the_ids_it_returns(client):
     first = client.predict(SOURCE, "", api_name="/decode_step")
-    output, ids, step_html, candidates_html, _pick, self_html, cross_html, numbers, status = first
+    numbers, output, ids, step_html, candidates_html, _pick, self_html, cross_html, status = first
     assert numbers["next_output"] == output and json.loads(ids) == numbers["next_output_ids"]
     assert "Step 1: the decoder chose" in step_html and "Next-token candidates" in candidates_html
     assert "Masked self-attention" in self_html and "Cross-attention over the source" in cross_html
     assert "opus-mt-en-de" in status and "miniature" in status
-    second = client.predict(SOURCE, output, output_ids=ids, top_k=3, api_name="/decode_step")[7]
+    second = client.predict(SOURCE, output, output_ids=ids, top_k=3, api_name="/decode_step")[0]
     assert second["output_ids"] == numbers["next_output_ids"] and len(second["candidates"]) == 3
     assert len(second["self_attention"]) == 2
 
@@ -297,10 +300,9 @@ def test_real_whisper_steps_through_go_forward_ten_meters(tmp_path):
     real = ModelManager(tiny_settings(), FolderResolver({WHISPER: folder})).task("decoding")
 
     steps = step_greedily(lambda out, ids: decoding.decode_audio_step(real, str(path), out, ids), 20)
-    finished = next(i for i, s in enumerate(steps) if s["done"])
     normalize = EnglishTextNormalizer({})
-    assert normalize(steps[finished]["output"]) == normalize("go forward ten meters")
-    assert steps[finished]["next"] == "<|endoftext|>" and steps[finished]["candidates"][0]["probability"] > 0.5
+    assert steps[-1]["done"] and normalize(steps[-1]["output"]) == normalize("go forward ten meters")
+    assert steps[-1]["next"] == "<|endoftext|>" and steps[-1]["candidates"][0]["probability"] > 0.5
     # The decoder reads the clip from left to right: the row that writes each next word peaks later in time.
     peaks = [s["seconds"][int(np.argmax(s["cross_attention"][-1]))] for s in steps[:4]]
     assert peaks == sorted(peaks) and peaks[0] < peaks[-1], peaks

@@ -76,25 +76,35 @@ def prompt_line(tokens: list[str], position: int) -> str:
     return f'<div>{"".join(chips)}</div>'
 
 
+LENS_CSS = """<style>
+.pg-lens table { border-collapse: collapse; width: 100%; margin: 4px 0; }
+.pg-lens td, .pg-lens th { padding: 1px 6px !important; border: none !important; text-align: left;
+  border-bottom: 1px solid #0000001a !important; vertical-align: middle; white-space: nowrap; }
+.pg-lens th { white-space: normal; }
+.pg-lens .pg-chip { margin: 1px; }
+</style>"""
+
+
 def lens(result: dict) -> str:
     """One row per layer: its top guesses (coloured by probability) and the tracked token's probability."""
     tracked = result["tracked"]
     last = len(result["layers"]) - 1
-    head = (f"<tr><th>layer</th><th>top guesses</th><th>{_e(quoted(tracked['token'], 16))} "
-            f"({_e(tracked['why'])})</th></tr>")
+    head = (f"<tr><th>layer</th><th>top guesses (probability)</th><th>{_e(quoted(tracked['token'], 16))}: "
+            f"{_e(tracked['why'])}</th></tr>")
     body = []
     for layer in result["layers"]:
         name = "output" if layer["layer"] == last else layer["name"]
         guesses = "".join(
             f'<span class="pg-chip" style="background:{views.color(p)};color:{"#fff" if p > 0.5 else "#111"}" '
-            f'title="p = {p:.4f}">{_e(shown(token))}<sub>{p:.2f}</sub></span>' for token, p in layer["top"])
+            f'title="p = {p:.4f}">{_e(shown(quoted(token, 12)))}<sub>{p:.2f}</sub></span>' for token, p in layer["top"])
         p = layer["tracked_probability"]
         body.append(f"<tr><td>{layer['layer']} {_e(name)}</td><td>{guesses}</td>"
                     f'<td title="rank {layer["tracked_rank"]}">{p:.3f} (#{layer["tracked_rank"]})</td></tr>')
-    table = (f'<table style="border-collapse:collapse;width:100%">{head}{"".join(body)}</table>')
+    table = f'<div style="overflow-x:auto"><table>{head}{"".join(body)}</table></div>'
     intro = (f"<div>Position {result['position']} ({_e(quoted(result['token_at_position'], 16))}): each layer's "
              "hidden state through the model's final norm and LM head. The last row is the model's own output.</div>")
-    return f'{CSS}<div class="pg-view">{prompt_line(result["tokens"], result["position"])}{intro}{table}</div>'
+    return (f'{CSS}{LENS_CSS}<div class="pg-view pg-lens">{prompt_line(result["tokens"], result["position"])}'
+            f"{intro}{table}</div>")
 
 
 def strip(result: dict) -> str:

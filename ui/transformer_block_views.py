@@ -22,7 +22,7 @@ LOCAL_CSS = """
   white-space: nowrap; border: 1px solid #fff; line-height: 1.4; }
 .pg-view table.tb-table th { font-weight: normal; color: var(--body-text-color-subdued, #555); }
 .pg-view table.tb-table th:first-child, .pg-view table.tb-table td.tb-name { text-align: left; white-space: normal;
-  min-width: 96px; max-width: 150px; }
+  min-width: 96px; max-width: 150px; overflow-wrap: anywhere; }
 .pg-view table.tb-table td.tb-cell { color: #111; min-width: 40px; }
 .pg-view table.tb-table td.tb-dropped { background: repeating-linear-gradient(45deg, #d1d5db, #d1d5db 3px,
   #f3f4f6 3px, #f3f4f6 6px); }
@@ -89,7 +89,8 @@ def steps_table(result: dict) -> str:
                     f"out: mean {step['mean']:.4f}, {spread} {step[spread]:.4f}. "
                     f"{step['formula']}, ε = {step['eps']:g}")
         elif kind == "add":
-            note = f"{step['equation']}; the model's sum matches ours to {step['check']:g} (largest difference)"
+            note = (f"{step['equation']}: the model's own sum and the sum of the two rows above differ by at most "
+                    f"{step['check']:g}")
         if note:
             rows.append(f'<tr class="tb-note"><td colspan="{dims + 4}">{_e(note)}</td></tr>')
     title = (f"Block {result['layer']} of {result['layers']} ({result['order']}, {result['norm_kind']}), "
@@ -126,13 +127,14 @@ def norm_chart(norms: list[float], embedding: float, layer: int) -> str:
 def norms_and_units(result: dict) -> str:
     """The residual norm chart and the top hidden units side by side (stacked when narrow)."""
     chart = norm_chart(result["residual_norms"], result["embedding_norm"], result["layer"])
-    return f'{LOCAL_CSS}<div class="tb-pair"><div>{chart}</div><div>{units_table(result)}</div></div>'
+    return (f'{LOCAL_CSS}<div class="tb-pair"><div style="flex:3 1 340px">{chart}</div>'
+            f'<div style="flex:2 1 300px">{units_table(result)}</div></div>')
 
 
 def units_table(result: dict) -> str:
     units = result["top_hidden_units"]
     gated = bool(units) and "gate" in units[0]
-    head = ("<tr><th>unit</th><th>gate (before SiLU)</th><th>SiLU(gate)</th><th>up</th><th>SiLU(gate)·up</th></tr>"
+    head = ("<tr><th>unit</th><th>gate</th><th>SiLU(gate)</th><th>up</th><th>SiLU(gate)·up</th></tr>"
             if gated else "<tr><th>unit</th><th>before GELU</th><th>after GELU</th></tr>")
     rows = []
     for unit in units:

@@ -48,6 +48,7 @@ from pipelines.explainers.decoding_core import (
     Decoder,
     View,
     check_view,
+    encoded_once,
     eos_ids,
     output_prefix,
     parse_ids,
@@ -97,9 +98,13 @@ def text_decoder(models, request: TextRequest) -> tuple[Decoder, list[str]]:
 
     bundle = models.get(request.model_id, attention="eager").bundle
     tokenizer, model = bundle.tokenizer, bundle.model
-    encoded = tokenizer(request.text, return_tensors="pt", verbose=False).to(bundle.device)
-    with torch.inference_mode():
-        encoder_outputs = model.get_encoder()(**encoded)
+
+    def compute():
+        encoded = tokenizer(request.text, return_tensors="pt", verbose=False).to(bundle.device)
+        with torch.inference_mode():
+            return encoded, model.get_encoder()(**encoded)
+
+    encoded, encoder_outputs = encoded_once(bundle, "text:" + request.text, compute)
     positions = getattr(model.config, "max_position_embeddings", 512)
     decoder = Decoder(bundle, encoder_outputs, encoded["attention_mask"], [model.config.decoder_start_token_id],
                       min(MAX_OUTPUT_TOKENS, positions - 1), lambda i: tokenizer.convert_ids_to_tokens(i),

@@ -13,18 +13,15 @@ gets a strip it can draw; `beyond_clip` is each row's share on the silent paddin
 row's bins plus its `beyond_clip` add up to 1. `envelope` is the clip's peak level in each bin, to draw
 the waveform beside the attention.
 
-The encoder pass is the slow part (about 2 to 4 s for whisper-base on 2 CPU cores, against a tenth of
-that for a decoder step), so its output is kept for the last few clips, keyed by their samples, beside
-the model (it goes when the model is unloaded). That is a cache, not state: a request carries everything
-it needs and gets the same answer from a fresh server.
+The encoder pass is the slow part (seconds for whisper-base on 2 CPU cores, against a tenth of that
+for a decoder step), so its output is kept for the last few clips, keyed by their samples
+(decoding_core.encoded_once).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -41,6 +38,7 @@ from pipelines.explainers.decoding_core import (
     Decoder,
     View,
     check_view,
+    encoded_once,
     eos_ids,
     output_prefix,
     parse_ids,
@@ -52,8 +50,6 @@ from pipelines.tasks import speech
 MAX_CLIP_S = 30  # one Whisper window; the Speech tab transcribes longer recordings in windows
 FRAME_S = 0.02  # seconds per encoder frame (1,500 frames = 30 s)
 MAX_BINS = 150  # time bins sent to the browser
-CACHED_CLIPS = 4  # encoder outputs kept per model (1,500 x 512 floats = 3 MB each for whisper-base)
-CACHE_KEY = "decoding_encoder_cache"  # bundle.extras key
 
 
 @dataclass(frozen=True)
@@ -90,25 +86,6 @@ def check(models, audio, output="", output_ids="", language="en", task="transcri
     return AudioRequest(samples, output or "", output_ids, code, task, ckpt.repo_id, view)
 
 
-class EncoderCache:
-    """The encoder's output for the last few clips of one model (see the module docstring)."""
-
-    def __init__(self, size: int = CACHED_CLIPS):
-        self._size, self._lock, self._items = size, threading.Lock(), OrderedDict()
-
-    def get(self, key: str, compute):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        value = compute()  # outside the lock: two different clips encode side by side
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-        return value
-
-
 def _encoded(bundle, samples: np.ndarray):
     import torch
 
@@ -118,8 +95,7 @@ def _encoded(bundle, samples: np.ndarray):
         with torch.inference_mode():
             return bundle.model.get_encoder()(features.input_features.to(bundle.device, bundle.model.dtype))
 
-    cache = bundle.extras.setdefault(CACHE_KEY, EncoderCache())
-    return cache.get(hashlib.sha1(samples.tobytes()).hexdigest(), compute)
+    return encoded_once(bundle, "audio:" + hashlib.sha1(samples.tobytes()).hexdigest(), compute)
 
 
 def _language(bundle, encoder_outputs) -> str:

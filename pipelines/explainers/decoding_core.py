@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import inspect
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -18,6 +20,8 @@ DEFAULT_TOP_K = 5
 MAX_TOP_K = 20
 LAST, MEAN = "last", "mean"
 DIGITS = 4  # attention weights and probabilities are rounded to this many decimals for the browser
+CACHED_SOURCES = 4  # encoder outputs kept per model (whisper-base: 1,500 x 512 floats = 3 MB each)
+CACHE_KEY = "decoding_encoder_cache"  # bundle.extras key
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,36 @@ class Decoder:
     limit: int  # most output tokens after the prompt
     piece: Callable[[int], str]  # a token id as shown
     text: Callable[[list[int]], str]  # output ids as text
+
+
+class EncoderCache:
+    """The encoder's output for the last few sources of one model (see `encoded_once`)."""
+
+    def __init__(self, size: int = CACHED_SOURCES):
+        self._size, self._lock, self._items = size, threading.Lock(), OrderedDict()
+
+    def get(self, key: str, compute):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()  # outside the lock: two different sources encode side by side
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+def encoded_once(bundle, key: str, compute):
+    """`compute()` (an encoder pass) for this source, or its result from the last few requests.
+
+    A step re-runs the encoder on the same source every time (the server keeps no state), and the
+    encoder is half of a translation step's time and nearly all of a first Whisper step's; so the last
+    few results are kept beside the model (in `bundle.extras`: they go when the model is unloaded).
+    That is a cache, not state: a request carries everything it needs, and a fresh server gives the
+    same answer."""
+    return bundle.extras.setdefault(CACHE_KEY, EncoderCache()).get(key, compute)
 
 
 def check_view(layer=LAST, head=MEAN, top_k=DEFAULT_TOP_K) -> View:

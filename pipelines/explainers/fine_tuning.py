@@ -40,7 +40,7 @@ LAYERS = 6  # all-MiniLM-L6-v2's depth: the page's "frozen layers" run from 0 to
 # layers trains the top two and the head, well above 85 % validation accuracy, several times faster.
 FROZEN_LAYERS = 4
 LEARNING_RATE = 1e-4
-EPOCHS = 5
+EPOCHS = 3
 BATCH_SIZE = 16
 SEED = 0
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3)  # what the page offers; any value in range is accepted

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, block, open_page
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
 
 pytestmark = pytest.mark.browser
 PAGE = "attention"
@@ -32,13 +32,13 @@ def status_with(panel, text: str):
 
 def show_attention(panel, text: str | None = None, expect: str = "Model:"):
     if text is not None:
-        block(panel, "Text").locator("textarea").fill(text)
+        panel.get_by_label("Text").fill(text)
     panel.get_by_role("button", name="Show attention").click()
     return status_with(panel, expect)
 
 
 def refused(panel, text: str) -> str:
-    block(panel, "Text").locator("textarea").fill(text)
+    panel.get_by_label("Text").fill(text)
     panel.get_by_role("button", name="Show attention").click()
     toast = panel.page.locator(ERROR_TOAST).first
     toast.wait_for()
@@ -56,7 +56,7 @@ def test_real_heads_a_pair_and_the_screenshots(page, lab, artifacts):
     heat = lab.locator("svg[aria-label^='Layer 0, head 0']").filter(visible=True)
     assert heat.locator("title", has_text="masked").count() > 0  # the causal mask drawn as masked cells
 
-    head = block(lab, "Head (enlarged)").locator("input[type=number]")
+    head = lab.get_by_label("number input for Head (enlarged)")
     head.fill("3")
     head.press("Enter")
     lab.get_by_text("Layer 0, head 3, key/value head 1 (the head view)").wait_for()
@@ -93,11 +93,11 @@ def test_the_worked_example_with_a_mask_and_a_mistake(page, lab, artifacts):
     steps = lab.locator(".pg-steps").filter(visible=True).first
     steps.get_by_text("Output = weights × V").wait_for()
     assert "0.4011" in steps.inner_text() and "1.4142" in steps.inner_text()
-    lab.get_by_text("Causal mask", exact=True).click()  # the tick box recomputes at once
+    lab.get_by_role("checkbox", name="Causal mask").check()  # the tick box recomputes at once
     lab.get_by_text("3. Causal mask").wait_for()
     assert "−∞" in steps.inner_text() and "0.6698" in steps.inner_text()
     page.screenshot(path=str(artifacts / f"{PAGE}-worked.png"), full_page=True)
-    v = block(lab, "V").locator("textarea, input").first
+    v = lab.get_by_label("values, one row per key")  # V's label and info line
     v.fill("[[0.1, 0.2], [0.2, 0.3]]")
     v.press("Enter")
     toast = page.locator(ERROR_TOAST).first

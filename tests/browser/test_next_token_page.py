@@ -81,7 +81,7 @@ def test_predict_then_greedy_then_the_layers_and_the_confidence_strip(next_token
     panel.get_by_role("tab", name="Logit lens").click()
     panel.get_by_role("button", name="Look through the layers").click()
     section_status(panel, "layers · position")
-    table = panel.locator("table").filter(has_text="top guesses").first
+    table = panel.locator(".pg-lens table").first
     layer_rows = table.locator("tr").all()[1:]
     assert layer_rows[0].inner_text().startswith("0 embeddings") and layer_rows[-1].inner_text().startswith(
         f"{len(layer_rows) - 1} output")

@@ -1,0 +1,100 @@
+"""The short program that reproduces a task's result: "Code for this result" under each task tab.
+
+One module per task turns the task's checked Request into runnable Python source (a string): the same
+checkpoint, the same settings, the person's own input, written the way the course's chapter 9 writes it
+(transformers' `pipeline()` where transformers 5 still has the task, the Auto classes and `generate`
+where it does not, diffusers, chronos-forecasting). Where the app does more than the minimal program
+(QA windows, summary chunks, pivot translation, long audio, cleaning a CSV) the code says so in a comment.
+
+Pure Python: nothing here imports torch, so the UI side can build the code for any request cheaply.
+
+    from pipelines.reproduce import source
+    print(source("translation", translation.check(models, "Good morning!", "English", "German")))
+
+Every program names each checkpoint once, as a string constant near the top (`MODEL = "..."`), and each
+file it reads in a path constant (`IMAGE = "cat.png"`): the places a reader (and tests/test_reproduce.py,
+which runs each program against the offline miniatures) puts their own copy.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+
+# The tab's task id -> the module here that writes its code.
+MODULES = {
+    "text-generation": "text_generation", "code-completion": "code_completion", "translation": "translation",
+    "summarization": "summarization", "question-answering": "question_answering", "fill-mask": "fill_mask",
+    "image-classification": "image_classification", "clip": "clip", "speech": "speech",
+    "text-to-image": "text_to_image", "forecasting": "forecasting",
+}
+DEFAULTS_NOTE = ("# This is the code for the tab's example input and default settings. Run the tab and it\n"
+                 "# becomes the code for exactly what you ran: your input, your settings, your model.\n")
+WIDTH = 72  # characters of a long text per source line
+# The device and precision lines every program shares: the app's own choice (pipelines/core/device.py).
+DEVICE = ('# As the app: a GPU in half precision when there is one, else the CPU in full precision.\n'
+          'device = "cuda" if torch.cuda.is_available() else "cpu"\n'
+          'dtype = torch.float16 if device == "cuda" else torch.float32\n')
+
+
+def source(task_id: str, request, *, example: bool = False, **inputs) -> str:
+    """The program for a checked request of `task_id` (`inputs`: what the request does not keep, such as
+    an uploaded file's name); `example`: the tab's defaults, shown before anything ran."""
+    if task_id not in MODULES:
+        raise KeyError(f"No code for {task_id!r}; known: {', '.join(MODULES)}")
+    module = importlib.import_module(f"pipelines.reproduce.{MODULES[task_id]}")
+    code = module.code(request, **inputs)
+    return (DEFAULTS_NOTE + code) if example else code
+
+
+def text(value: str, indent: int = 4) -> str:
+    """A Python literal for `value`: repr() when short; otherwise repr()'d pieces of at most WIDTH
+    characters (cut after a newline or a space) in parentheses, which Python joins into the same string."""
+    if len(value) <= WIDTH and value.count("\n") <= 1:
+        return repr(value)
+    pieces = [repr(piece) for piece in _pieces(value)]
+    pad = " " * indent
+    return "(\n" + "".join(f"{pad}{p}\n" for p in pieces) + pad[:-4] + ")"
+
+
+def _pieces(value: str) -> list[str]:
+    pieces = []
+    for line in value.splitlines(keepends=True):
+        while len(line) > WIDTH:
+            cut = line.rfind(" ", 0, WIDTH) + 1 or WIDTH  # after a space; a long word is cut where it must be
+            pieces.append(line[:cut])
+            line = line[cut:]
+        if line:
+            pieces.append(line)
+    return pieces
+
+
+def header(what: str, *packages: str) -> str:
+    """The comment that opens every program: what it reproduces and what to install."""
+    return f"# {what}, as the Transformer Playground just computed it.\n# pip install {pip(*packages)}\n"
+
+
+def pip(*packages: str) -> str:
+    return " ".join(_pinned(name) for name in packages)
+
+
+@functools.cache
+def _pinned(name: str) -> str:
+    """`name==version` as installed beside the app (the versions the code was checked with)."""
+    from importlib import metadata
+
+    try:
+        return f"{name}=={metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return name
+
+
+def number(value: float) -> str:
+    """A float as the shortest literal that reads back as the same number (0.7, not 0.7000000000000001)."""
+    return repr(float(value))
+
+
+def file_name(path) -> str:
+    """The last part of an uploaded file's path (Gradio keeps uploads under a temporary folder)."""
+    return re.split(r"[\\/]", str(path or ""))[-1] or "your_file"

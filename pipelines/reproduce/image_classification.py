@@ -1,0 +1,29 @@
+"""The program for an image-classification request: transformers' image-classification pipeline."""
+
+from __future__ import annotations
+
+from pipelines.core import registry
+from pipelines.reproduce import DEVICE, file_name, header
+
+PICTURE_NOTE = ("# The app opens a picture as PIL does here, and also turns it upright (EXIF), flattens a\n"
+                "# transparent one onto white and shrinks one over 1024 px first (pipelines/readers/images.py).")
+
+
+def code(request, image: str | None = None) -> str:
+    ckpt = registry.task("image-classification").checkpoint(request.model_id)
+    return "\n".join([
+        header(f"Image classification with {ckpt.label}", "torch", "transformers", "pillow"),
+        "import torch\nfrom PIL import Image\nfrom transformers import pipeline\n",
+        f"MODEL = {request.model_id!r}",
+        f"IMAGE = {file_name(image)!r}  # put your picture here (the app ran on this file)",
+        f"TOP_K = {request.top_k}\n",
+        DEVICE,
+        "# The PIL image processor, as the app uses (it needs no torchvision).",
+        'classifier = pipeline("image-classification", model=MODEL, device=device, dtype=dtype,',
+        '                      image_processor_kwargs={"backend": "pil"})' if False else
+        '                      model_kwargs={}, use_fast=False)',
+        PICTURE_NOTE,
+        'picture = Image.open(IMAGE).convert("RGB")',
+        "for result in classifier(picture, top_k=TOP_K):",
+        '    print(f"{result[\'score\']:.4f}  {result[\'label\']}")',
+    ]) + "\n"

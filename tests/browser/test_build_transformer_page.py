@@ -1,0 +1,85 @@
+"""The Build a Transformer page in a real Chromium, used as a person would: set a short run in Advanced,
+press Train and watch it finish (curves, the probe's cross-attention, samples), reverse a typed sentence
+with the model just trained, mistype a word, then start a long run and stop it. Screenshots at iframe
+size (800 x 600) and on a phone (390 x 844) go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
+
+pytestmark = pytest.mark.browser
+PAGE_ID = "build-a-transformer"
+TRAINING_S = 300  # a 300-step run takes seconds on an idle machine; minutes on a crowded one
+
+
+def status_with(panel, text: str, timeout_s: float = 60):
+    status = panel.locator(".model-status").filter(visible=True).filter(has_text=text).first
+    status.wait_for(timeout=timeout_s * 1000)
+    return status
+
+
+@pytest.fixture
+def build_page(page, playground):
+    if PAGE_ID not in playground.task_ids:
+        pytest.skip(f"the {PAGE_ID} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
+    page.goto(f"{playground.url}embed/{PAGE_ID}")
+    open_page(page, PAGE_ID)
+    return page
+
+
+def test_train_watch_it_learn_try_it_and_stop(build_page, artifacts):
+    page = build_page
+    assert_embed_view(page, PAGE_ID)
+    panel = page.locator(".pg-page:visible").first
+    panel.get_by_text("Advanced", exact=True).click()
+    steps = panel.get_by_label("Max steps")
+    steps.fill("300")
+    steps.press("Tab")
+    panel.get_by_text("Advanced", exact=True).click()  # closed again, as a person tidies up
+    panel.get_by_role("button", name="Train", exact=True).click()
+    status_with(panel, "Training…", TRAINING_S)
+    done = status_with(panel, "Done", TRAINING_S).inner_text()
+    assert "step 300 of 300" in done and "held-out exact match" in done and "45,371 parameters" in done
+    for chart in ("Loss (log scale)", "Learning rate applied", "Gradient norm (before clipping)",
+                  "Held-out exact match %"):
+        assert panel.locator(f"svg[aria-label='{chart}']").is_visible(), chart
+    probe = panel.locator("svg[aria-label^='Probe at step 300']")
+    assert probe.is_visible() and probe.locator("rect").count() == 81  # 9 x 9: eight words and the end
+    assert panel.get_by_text("held-out sentence").is_visible()
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(artifacts / f"{PAGE_ID}.png"))
+
+    sentence = panel.get_by_label("Sentence")
+    sentence.fill("the cat sees a dog")
+    panel.get_by_role("button", name="Reverse").click()
+    answered = status_with(panel, "From-scratch Transformer").inner_text()
+    assert "300 steps" in answered
+    assert panel.get_by_text("The model writes:").first.is_visible()
+    assert panel.locator("svg[aria-label^='Cross-attention, layer 2 of 2']").is_visible()
+    sentence.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"{PAGE_ID}-try-it.png"))
+
+    sentence.fill("the cat sees a unicorn")
+    panel.get_by_role("button", name="Reverse").click()
+    error = page.locator(ERROR_TOAST).first
+    error.wait_for()
+    assert "not: unicorn" in error.inner_text()
+
+    panel.get_by_role("button", name="Warm-up off").click()  # a one-click experiment: sets and trains
+    assert "Warm-up off" in panel.locator(".pg-note").first.inner_text()
+    status_with(panel, "Training…", TRAINING_S)
+    panel.get_by_role("button", name="Stop", exact=True).click()
+    stopped = status_with(panel, "Done (Stop)", TRAINING_S).inner_text()
+    assert "step" in stopped
+    page.get_by_text("Your runs").first.wait_for()
+    runs = panel.locator("table").filter(has_text="no warm-up")
+    assert runs.count() >= 1, "the stopped run is not in the table of runs"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    page.screenshot(path=str(artifacts / f"{PAGE_ID}-phone.png"))
+    assert overflow <= 0, f"the page is {overflow}px wider than a phone"

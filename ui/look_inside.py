@@ -1,0 +1,111 @@
+""""Look inside": a collapsed block under a task's result that shows what happened inside the model for
+the result just shown, computed only when the person opens it (issue 10, part 1).
+
+A tab adds it in two lines, one where it belongs in the layout (under the result and status line) and
+one after its public event is wired:
+
+    from pipelines.inside import text_generation as inside
+    from ui import inside_text_views
+    from ui.look_inside import LookInside
+    ...
+    status = status_box()
+    look = LookInside(models, "One line: what the view shows, and what it does not.")
+    ...
+    event = public_event(models, [run.click], generate_text, [prompt, model, ...], [output, status])
+    look.follow(event, [prompt, model, chat, decoding, output], inside.explain, inside_text_views.strip)
+
+`follow(event, inputs, explain, draw)`:
+- `event`: what `public_event` returned. The public endpoint is not touched (its inputs and outputs are
+  the API contract, tests/test_app.py and tests/test_contract.py): a private `.success()` step after it
+  copies the values of `inputs` into a per-session `gr.State` (the snapshot), so the view always looks
+  at the result that was shown, with the inputs that produced it, even after the person edits a box or
+  picks another model; `.failure()` forgets it (the boxes may then hold a partial or older result).
+- `inputs`: the components the model side needs, the tab's inputs first, then its result component(s).
+  A Dataframe's value arrives as a list of rows (not pandas), everything else as the handler gets it.
+- `explain(models, *values) -> dict`: the model side, `pipelines/inside/<task>.py` (its docstring has
+  the conventions: one forward pass with the loaded model, JSON-like rounded values, `notes`).
+- `draw(dict) -> str`: the HTML (ui/views.py pieces; a task's own variant in a ui/inside_*_views.py).
+
+Computed on demand: opening the block runs `explain` (a private event, `concurrency_id` = the task, as
+the public event, so ZeroGPU wraps it and a CPU runs one model call at a time); while it is open, each
+new result is looked into after it is shown (never before: the answer comes first); reopening it on
+the same result draws nothing again. Closed, it costs nothing. Errors are sentences (user_errors).
+The view's caption says what it shows and what it does not (attention is not an explanation by itself).
+"""
+
+from __future__ import annotations
+
+import time
+
+import gradio as gr
+
+from ui.widgets import default_concurrency, user_errors
+
+LABEL = "Look inside"
+NO_RESULT = "No result to look into yet: run the tab first. While this block is open, it follows each new result."
+FAILED = "The last run ended with an error, so there is no result to look into: run it again."
+
+
+class LookInside:
+    """The "Look inside" accordion (caption, HTML view, status line) and the events that fill it."""
+
+    def __init__(self, models, caption: str, label: str = LABEL):
+        self.models = models
+        with gr.Accordion(label, open=False, elem_classes=["pg-inside"]) as self.box:
+            gr.Markdown(caption, elem_classes=["pg-inside-caption"])
+            self.view = gr.HTML(elem_classes=["pg-inside-view"])
+            self.status = gr.Markdown(elem_classes=["pg-inside-status"])
+        self.snapshot = gr.State(None)  # the values of `inputs` when the last result was shown
+        self.shown = gr.State(None)  # the snapshot the view draws now (None: nothing drawn)
+        self.is_open = gr.State(False)
+        self.asked = gr.State(0)  # a counter: each change runs the model side once
+
+    def follow(self, event, inputs: list, explain, draw) -> None:
+        """Look into the result of `event` (see the module docstring)."""
+        models, n = self.models, len(inputs)
+        quick = dict(queue=False, api_visibility="private", show_progress="hidden")
+
+        def remember(*values):
+            snapshot = [_plain(v) for v in values[:n]]
+            is_open, asked = values[n], values[n + 1]
+            if is_open:  # the person is watching: look into the new result now that it is shown
+                return snapshot, gr.skip(), asked + 1, gr.skip(), "Looking inside…"
+            return snapshot, None, gr.skip(), "", ""  # the old view must not pass for the new result's
+
+        def forget():
+            return None, None, "", FAILED
+
+        def opened(snapshot, shown, asked):
+            if snapshot is None:
+                return True, gr.skip(), "", NO_RESULT
+            if snapshot == shown:  # already drawn: reopening costs nothing
+                return True, gr.skip(), gr.skip(), gr.skip()
+            return True, asked + 1, gr.skip(), "Looking inside…"
+
+        @user_errors
+        def look_inside(snapshot):
+            if snapshot is None:
+                return "", NO_RESULT, None
+            started = time.perf_counter()
+            result = explain(models, *snapshot)
+            html = draw(result)
+            seconds = time.perf_counter() - started
+            notes = "".join(f"\n\n{note}" for note in result.get("notes", ()))
+            return html, f"Computed in {seconds:.2f} s from the result shown above.{notes}", snapshot
+
+        event.success(remember, [*inputs, self.is_open, self.asked],
+                      [self.snapshot, self.shown, self.asked, self.view, self.status], **quick)
+        event.failure(forget, None, [self.snapshot, self.shown, self.view, self.status], **quick)
+        self.box.expand(opened, [self.snapshot, self.shown, self.asked],
+                        [self.is_open, self.asked, self.view, self.status], **quick)
+        self.box.collapse(lambda: False, None, self.is_open, **quick)
+        self.asked.change(look_inside, [self.snapshot], [self.view, self.status, self.shown],
+                          api_visibility="private", concurrency_id=models.spec.id,
+                          concurrency_limit=default_concurrency(models), show_progress="minimal")
+
+
+def _plain(value):
+    """A component's value as plain data for the snapshot: a Dataframe's pandas frame becomes its rows."""
+    if hasattr(value, "to_numpy") and hasattr(value, "columns"):
+        return value.to_numpy().tolist()
+    return value
