@@ -2,20 +2,22 @@
 
 Two sub-tabs. "Real heads": every head of one layer as small maps (the model view), one head enlarged
 as token-to-token lines (the head view) and as a heatmap with token labels, and one query/key pair
-taken apart (the neuron view: q, k, their products, sum, scale, softmax weight). "Worked example":
-chapter 3.6's Q, K, V for "I love AI", editable, with every step's numbers.
+taken apart (the neuron view: q, k, their products, sum, scale, softmax weight). "Worked example"
+(tabs/attention_worked.py): chapter 3.6's Q, K, V for "I love AI", editable, with every step's numbers.
 
 Run on its own: python -m tabs.attention
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
 from pipelines.core import checks
 from pipelines.core.registry import BERT, GPT2, MINILM, SMOLLM2
 from pipelines.explainers import attention as explain
-from pipelines.explainers import attention_math as worked
+from tabs.attention_worked import build_worked_example
 from ui import attention_views, views
 from ui.assistants import Tool, as_json
 from ui.widgets import default_concurrency, describe, model_picker, public_event, status_box, user_errors
@@ -26,18 +28,13 @@ REAL_EXAMPLES = [
     ["Transformers are amazing!", MINILM.repo_id, 2],
     ["The chef who ran the small restaurant cooked a wonderful meal.", BERT, 8],
 ]
-WORKED_EXAMPLES = [
-    [worked.COURSE_Q, worked.COURSE_K, worked.COURSE_V, True, False],
-    [worked.COURSE_Q, worked.COURSE_K, worked.COURSE_V, True, True],
-    [worked.COURSE_Q, worked.COURSE_K, worked.COURSE_V, False, False],
-    ["[[3, 3, 3, 3], [3, -3, 3, -3]]", "[[3, 3, 3, 3], [3, -3, 3, -3], [-3, 3, -3, 3]]",
-     "[[1, 0], [0, 1], [1, 1]]", False, False],
-]
 DEFAULT_LAYERS, DEFAULT_HEADS = 30, 9  # SmolLM2's; the sliders follow the chosen model's config
 # Up to this many tokens the model view is ui.views.head_grid (a tooltip per cell, ~0.3 MB for 12 heads);
 # beyond, one picture per head (ui/attention_views.head_images), or 64 tokens would send 5 MB of SVG.
 SVG_GRID_TOKENS = 16
-HEATMAP_PX = 300  # the enlarged head's heatmap fits half of an 800 px page
+# The enlarged head's heatmap fits half of an 800 px page, but its cells stay tall enough for their
+# 11 px token labels: a longer text scrolls sideways instead.
+HEATMAP_PX, HEATMAP_MIN_CELL = 300, 12
 
 
 def build(models) -> None:
@@ -46,12 +43,36 @@ def build(models) -> None:
                 "not why the model answered as it did.")
     with gr.Tabs():
         with gr.Tab("Real heads"):
-            _real_heads(models)
+            parts = _real_heads(models)
         with gr.Tab("Worked example (3.6)"):
-            _worked_example(models)
+            build_worked_example(models)  # wires attention_example, the registry's first endpoint
+    # Wired after it, so the API and the assistants' tool list follow the registry's order.
+    _wire_real_heads(models, parts)
 
 
-def _real_heads(models) -> None:
+@dataclass
+class RealHeads:
+    """The "Real heads" sub-tab's components, laid out first (its Text is the page's main text for ?text=)."""
+    text: gr.Textbox
+    model: gr.Dropdown
+    layer: gr.Slider
+    run: gr.Button
+    grid: gr.HTML
+    head: gr.Slider
+    lines: gr.HTML
+    heat: gr.HTML
+    status: gr.Markdown
+    query: gr.Dropdown
+    key: gr.Dropdown
+    pair: gr.Button
+    pair_status: gr.Markdown
+    neurons: gr.HTML
+    map_json: gr.JSON
+    pair_json: gr.JSON
+    kept: gr.State
+
+
+def _real_heads(models) -> RealHeads:
     with gr.Row():
         with gr.Column(scale=3, min_width=260):
             text = gr.Textbox(explain.EXAMPLE_TEXT, label="Text", lines=2, max_lines=4,
@@ -61,11 +82,11 @@ def _real_heads(models) -> None:
             model = model_picker(models)
             layer = gr.Slider(0, DEFAULT_LAYERS - 1, value=0, step=1, label="Layer", info="0 is the first")
     grid = gr.HTML()
+    head = gr.Slider(0, DEFAULT_HEADS - 1, value=0, step=1, label="Head (enlarged)")
     with gr.Row(equal_height=False):
-        with gr.Column(min_width=300):
-            head = gr.Slider(0, DEFAULT_HEADS - 1, value=0, step=1, label="Head (enlarged)")
+        with gr.Column(min_width=360):
             lines = gr.HTML()
-        with gr.Column(min_width=300):
+        with gr.Column(min_width=360):
             heat = gr.HTML()
     status = status_box()
     gr.Markdown("**One query/key pair, element by element** (the neuron view): the weight is "
@@ -82,7 +103,11 @@ def _real_heads(models) -> None:
     # The last map, kept on the server for re-drawing another head (no re-upload of the JSON); not in the API.
     kept = gr.State(time_to_live=900)
     gr.Examples(REAL_EXAMPLES, inputs=[text, model, layer], label="Examples (chapter 3.5: attention maps)")
+    return RealHeads(text, model, layer, run, grid, head, lines, heat, status, query, key, pair, pair_status,
+                     neurons, map_json, pair_json, kept)
 
+
+def _wire_real_heads(models, ui: RealHeads) -> None:
     @user_errors
     def attention_map(text, model_id=None, layer=0, head=0, progress=gr.Progress()):
         """Show every attention head of one layer of a real Transformer for a text: one map per head
@@ -106,17 +131,18 @@ def _real_heads(models) -> None:
         return (grid_view, *_one_head(result, head), result,
                 f"{line}\n\n{result['mask_note']} {result['heads_note']}", result)
 
-    shown = public_event(models, [run.click, text.submit], attention_map, [text, model, layer, head],
-                         [grid, lines, heat, map_json, status, kept], tool=Tool(
+    shown = public_event(models, [ui.run.click, ui.text.submit], attention_map, [ui.text, ui.model, ui.layer, ui.head],
+                         [ui.grid, ui.lines, ui.heat, ui.map_json, ui.status, ui.kept], tool=Tool(
                              'JSON: {"tokens", "layer", "heads": one tokens x tokens matrix per head (row = query, '
                              'each sums to 1), "mask": "causal" or "none", "kv_head_of", "mask_note"}.',
                              result=lambda *outs: as_json(outs[3])))
     private = dict(api_visibility="private", concurrency_id=models.spec.id,
                    concurrency_limit=default_concurrency(models))
-    shown.then(user_errors(_after_map), [kept, head], [query, key, layer, head], **private)
-    head.input(user_errors(_show_head), [kept, head], [lines, heat], trigger_mode="always_last", **private)
-    model.change(user_errors(lambda model_id, layer, head: _limits(models, model_id, layer, head)),
-                 [model, layer, head], [layer, head], **private)
+    shown.then(user_errors(_after_map), [ui.kept, ui.head], [ui.query, ui.key, ui.layer, ui.head], **private)
+    ui.head.input(user_errors(_show_head), [ui.kept, ui.head], [ui.lines, ui.heat], trigger_mode="always_last",
+                  **private)
+    ui.model.change(user_errors(lambda model_id, layer, head: _limits(models, model_id, layer, head)),
+                    [ui.model, ui.layer, ui.head], [ui.layer, ui.head], **private)
 
     @user_errors
     def attention_neurons(text, model_id=None, layer=0, head=0, query=0, key=0, progress=gr.Progress()):
@@ -144,56 +170,11 @@ def _real_heads(models) -> None:
                 f"{line}\n\nRecomputed weight {result['weight']:g} {check} the model's own "
                 f"{result['model_weight']:g} (to 1e-4).")
 
-    public_event(models, [pair.click], attention_neurons, [text, model, layer, head, query, key],
-                 [neurons, pair_json, pair_status], tool=Tool(
+    public_event(models, [ui.pair.click], attention_neurons, [ui.text, ui.model, ui.layer, ui.head, ui.query, ui.key],
+                 [ui.neurons, ui.pair_json, ui.pair_status], tool=Tool(
                      'JSON: {"q", "k", "products" (element by element), "sum", "scale", "scaled", "weight", '
                      '"model_weight", "matches_model", "query_token", "key_token", "kv_head", "rotary"}.',
                      result=lambda *outs: as_json(outs[1])))
-
-
-def _worked_example(models) -> None:
-    gr.Markdown("Chapter 3.6's example: the rows of Q, K and V are the tokens *I*, *love*, *AI*. Change any "
-                "number, or the shapes (Q and K need the same width; K and V the same number of rows).")
-    with gr.Row():
-        q = gr.Textbox(worked.COURSE_Q, label="Q", info="queries, one row per token", min_width=160)
-        k = gr.Textbox(worked.COURSE_K, label="K", info="keys, as wide as Q", min_width=160)
-        v = gr.Textbox(worked.COURSE_V, label="V", info="values, one row per key", min_width=160)
-    with gr.Row(equal_height=True):
-        scale = gr.Checkbox(True, label="Scale by √d_k", min_width=120)
-        causal = gr.Checkbox(False, label="Causal mask", min_width=120)
-        compute = gr.Button("Compute attention", variant="primary", min_width=160)
-    status = gr.Markdown(elem_classes=["model-status"])
-    steps = gr.HTML()
-    with gr.Accordion("The numbers", open=False):
-        numbers = gr.JSON(label="attention_example")
-    gr.Examples(WORKED_EXAMPLES, inputs=[q, k, v, scale, causal], label="Examples (course chapter 3.6)")
-
-    @user_errors
-    def attention_example(q, k, v, scale=True, causal=False):
-        """Scaled dot-product attention, softmax(Q·Kᵀ/√d_k)·V, step by step on small matrices you type.
-
-        Args:
-            q: The queries as rows of numbers, e.g. "[[1, 0], [0, 1], [1, 1]]" (at most 16 x 16).
-            k: The keys, as many columns as q, e.g. "[[1, 0], [0, 1], [1, 1]]".
-            v: The values, as many rows as k, e.g. "[[0.1, 0.2], [0.2, 0.3], [0.3, 0.4]]".
-            scale: Divide the scores by sqrt(d_k) (true) or not (false).
-            causal: Hide later keys from each query (true) or not (false).
-
-        Returns:
-            Every step's numbers, the numbers as JSON, a status line.
-        """
-        result = explain.attention_example(models, q, k, v, scale, causal)
-        shapes = result["shapes"]
-        tokens = list(worked.COURSE_TOKENS) if shapes["Q"][0] == shapes["K"][0] == 3 else None
-        line = (f"{shapes['Q'][0]} queries over {shapes['K'][0]} keys, d_k = {result['d_k']}; "
-                + ("scores divided by √d_k" if result["scale"] else "scores not scaled") + "; "
-                + ("causal mask" if result["causal"] else "no mask") + ". Every softmax row sums to 1.")
-        return attention_views.example_steps(result, tokens), result, line
-
-    public_event(models, [compute.click, q.submit, k.submit, v.submit, scale.input, causal.input],
-                 attention_example, [q, k, v, scale, causal], [steps, numbers, status], tool=Tool(
-                     'JSON: {"scores", "scaled", "masked" (null = masked), "weights" (rows sum to 1), "output", '
-                     '"d_k", "scale_factor", "row_sums"}.', result=lambda *outs: as_json(outs[1])))
 
 
 def _loading(models, model_id, progress) -> None:
@@ -204,7 +185,8 @@ def _loading(models, model_id, progress) -> None:
 
 def _model_view(result: dict) -> str:
     """Every head of the layer: SVG cells with a tooltip each for a short text, pictures for a long one."""
-    title = f"Every head of layer {result['layer']} (the model view)"
+    mask = "causal mask, grey: hidden" if result["mask"] == "causal" else "no mask"
+    title = f"Every head of layer {result['layer']} (the model view; {mask})"
     if len(result["tokens"]) <= SVG_GRID_TOKENS:
         return views.head_grid(_masked_maps(result), result["tokens"], title=title)
     return attention_views.head_images(_masked_maps(result), result["tokens"], title=title)
@@ -223,7 +205,7 @@ def _one_head(result: dict, head: int) -> tuple[str, str]:
     name = f"Layer {result['layer']}, head {head}{shared}"
     return (views.head_lines(weights, tokens, title=f"{name} (the head view)"),
             views.heatmap(_masked_maps(result)[head], tokens, tokens, title=f"{name}: rows are queries",
-                          low=0.0, cell=max(5, min(views.CELL, HEATMAP_PX // len(tokens)))))
+                          low=0.0, cell=max(HEATMAP_MIN_CELL, min(views.CELL, HEATMAP_PX // len(tokens)))))
 
 
 def _show_head(result, head):

@@ -67,7 +67,7 @@ def build(models) -> None:
     with gr.Row():
         sentence = gr.Textbox(label="Sentence", placeholder=data.EXAMPLES[0], scale=3,
                               info=f"{data.MIN_WORDS} to {data.MAX_WORDS} of these words: {' '.join(data.WORDS)}")
-        layer = gr.Number(None, precision=0, label="Layer", info="cross-attention drawn; empty: the last", scale=1)
+        layer = gr.Number(0, precision=0, label="Layer", info="whose cross-attention is drawn; 0: the last", scale=1)
     reverse = gr.Button("Reverse")
     reversal_view = gr.HTML()
     reverse_status = status_box()
@@ -145,13 +145,13 @@ def build(models) -> None:
     stop.click(stop_training, None, None, queue=False, api_visibility="private", show_progress="hidden")
 
     @user_errors
-    def reverse_sentence(text, layer=None, model=None):
+    def reverse_sentence(text, layer=0, model=None):
         """Reverse a sentence of toy words with the model this session trained (press Train first), and draw
         the decoder's cross-attention: which source word each output word was read from.
 
         Args:
             text: 2 to 8 words of the toy vocabulary, e.g. "the cat sees a dog".
-            layer: Decoder layer whose cross-attention is returned, from 1 (default: the last).
+            layer: Decoder layer whose cross-attention is returned, from 1; 0 (default) is the last.
 
         Returns:
             The reversal and its attention map as a view, the numbers as JSON, a status line.

@@ -74,6 +74,23 @@ def buttons() -> tuple[gr.Button, gr.Button, gr.Button]:
                 gr.Button("Finish greedily", min_width=90, scale=2), gr.Button("Start over", min_width=80, scale=1))
 
 
+def progress_outputs(result: dict) -> tuple:
+    """While finishing greedily: only the growing output (the maps of every step would be megabytes of
+    SVG streamed for nothing); the last step gets `step_outputs`."""
+    status = f"Finishing greedily: step {len(result['next_output_ids'])}…"
+    return (gr.skip(), result["next_output"], json.dumps(result["next_output_ids"]),
+            views_here.growing_output(result), *[gr.skip()] * 4, status)
+
+
+def finishing(results, outputs_of):
+    """Every step's progress outputs, then the last step's full outputs."""
+    last = None
+    for last in results:
+        yield progress_outputs(last)
+    if last is not None:
+        yield outputs_of(last)
+
+
 def step_outputs(loaded, result: dict, cross_view: str, extra: str) -> tuple:
     """A step's outputs, in the order of `Step.outputs`."""
     chosen = str(result["next_id"])
@@ -92,8 +109,7 @@ def step_outputs(loaded, result: dict, cross_view: str, extra: str) -> tuple:
 class Step:
     """The components one half of the page shows a step in, and its Start over / pick wiring."""
 
-    def __init__(self, models):
-        self.models = models
+    def __init__(self):
         self.output = gr.Textbox("", label="Output so far", lines=1,
                                  placeholder="Empty: the decoder starts. Type words to make it continue from them.")
         # The same output as token ids, exactly (text typed back need not give the same tokens): sent
@@ -161,7 +177,7 @@ def _text_half(models) -> None:
         with gr.Column(scale=3, min_width=300):
             text = gr.Textbox(label="Source text", lines=2, value=decoding.EXAMPLE, placeholder=decoding.EXAMPLE)
             run, finish, reset = buttons()
-            step = Step(models)
+            step = Step()
         with gr.Column(scale=2, min_width=260):
             step.side()
     step.panels("Cross-attention over the source")
@@ -214,12 +230,11 @@ def _text_half(models) -> None:
     def finish_greedily(text, output, model_id, output_ids, layer, head, top_k, progress=gr.Progress()):
         request = decoding.check(models, text, output, model_id, output_ids, layer, head, top_k)
         yield from while_loading(models, request.model_id, progress, *[gr.skip()] * 8)
-        for result in decoding.run(models, request, decoding.MAX_OUTPUT_TOKENS):
-            yield outputs_of(result)
+        yield from finishing(decoding.run(models, request, decoding.MAX_OUTPUT_TOKENS), outputs_of)
 
-    finishing = finish.click(finish_greedily, inputs, step.outputs, api_visibility="private",
+    finish_event = finish.click(finish_greedily, inputs, step.outputs, api_visibility="private",
                              concurrency_id=models.spec.id, concurrency_limit=default_concurrency(models))
-    reset.click(None, None, None, cancels=[finishing], queue=False, api_visibility="private")
+    reset.click(None, None, None, cancels=[finish_event], queue=False, api_visibility="private")
     step.wire_private(models, [reset.click, text.change, model.change])
 
 

@@ -9,7 +9,7 @@ import gradio as gr
 
 from pipelines.explainers import decoding_audio
 from pipelines.tasks import speech
-from tabs.decoding import JSON_RESULT, Step, buttons, step_outputs, view_controls
+from tabs.decoding import JSON_RESULT, Step, buttons, finishing, step_outputs, view_controls
 from ui import decoding_views as views_here
 from ui.assistants import Tool, as_json
 from ui.widgets import ASSETS, default_concurrency, public_event, user_errors, while_loading
@@ -28,7 +28,7 @@ def build_speech(models) -> None:
             recording = gr.Audio(sources=["upload", "microphone"], type="filepath", format=None,
                                  label=f"Speech (up to {decoding_audio.MAX_CLIP_S} s)")
             run, finish, reset = buttons()
-            step = Step(models)
+            step = Step()
         with gr.Column(scale=2, min_width=260):
             step.side()
     step.panels("Cross-attention over time", side_by_side=False)
@@ -85,10 +85,9 @@ def build_speech(models) -> None:
     def finish_audio(audio, output, output_ids, language, task, layer, head, top_k, progress=gr.Progress()):
         request = decoding_audio.check(models, audio, output, output_ids, language, task, layer, head, top_k)
         yield from while_loading(models, request.model_id, progress, *[gr.skip()] * 8)
-        for result in decoding_audio.run_audio(models, request, decoding_audio.MAX_OUTPUT_TOKENS):
-            yield outputs_of(result)
+        yield from finishing(decoding_audio.run_audio(models, request, decoding_audio.MAX_OUTPUT_TOKENS), outputs_of)
 
-    finishing = finish.click(finish_audio, inputs, step.outputs, api_visibility="private",
+    finish_event = finish.click(finish_audio, inputs, step.outputs, api_visibility="private",
                              concurrency_id=models.spec.id, concurrency_limit=default_concurrency(models))
-    reset.click(None, None, None, cancels=[finishing], queue=False, api_visibility="private")
+    reset.click(None, None, None, cancels=[finish_event], queue=False, api_visibility="private")
     step.wire_private(models, [reset.click, recording.change, language.change, task.change])

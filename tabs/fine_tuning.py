@@ -45,17 +45,19 @@ def build(models) -> None:
                 f"negative ones: {len(train)} short reviews to train on, {len(held)} others to validate. Epoch 0 "
                 "is the untrained head (the baseline); the best validation epoch is kept.")
     with gr.Row(equal_height=True):
-        frozen = gr.Slider(0, tuning.LAYERS, value=tuning.FROZEN_LAYERS, step=1, label="Frozen layers",
+        frozen = gr.Slider(0, tuning.LAYERS, value=tuning.FROZEN_LAYERS, step=1, label="Frozen layers", min_width=220,
                            info=f"From the bottom. 0 trains all; {tuning.LAYERS} trains only the head.")
-        epochs = gr.Slider(1, tuning.MAX_EPOCHS, value=tuning.EPOCHS, step=1, label="Epochs",
+        epochs = gr.Slider(1, tuning.MAX_EPOCHS, value=tuning.EPOCHS, step=1, label="Epochs", min_width=220,
                            info="More epochs show overfitting.")
     with gr.Row():
         run = gr.Button("Fine-tune", variant="primary")
         stop = gr.Button("Stop (keep the best epoch)", variant="stop")
     status = status_box()
-    with gr.Row(equal_height=False):
-        loss_chart = gr.HTML()
-        accuracy_chart = gr.HTML()
+    with gr.Row(equal_height=False):  # side by side in an 800 px iframe, one above the other on a phone
+        with gr.Column(min_width=300):
+            loss_chart = gr.HTML()
+        with gr.Column(min_width=300):
+            accuracy_chart = gr.HTML()
     with gr.Accordion("Advanced", open=False):
         with gr.Row():
             learning_rate = gr.Dropdown([f"{lr:g}" for lr in tuning.LEARNING_RATES], value=f"{tuning.LEARNING_RATE:g}",
@@ -158,11 +160,11 @@ def _charts(result: dict) -> tuple[str, str]:
         return [("training", epochs, [row[f"train_{key}"] for row in history]),
                 ("validation", epochs, [row[f"validation_{key}"] for row in history])]
 
-    loss = training_views.line_chart(lines("loss"), "epoch", "cross-entropy", title="Loss", mark=kept,
-                                     dots=True, x_range=span)
-    accuracy = training_views.line_chart(lines("accuracy"), "epoch", "accuracy", title="Accuracy", mark=kept,
-                                         dots=True, x_range=span, y_range=(0.0, 1.0),
-                                         guide=(result["baseline_accuracy"], "untrained head"))
+    size = dict(width=400, height=250, dots=True, x_range=span, mark=kept)
+    loss = training_views.line_chart(lines("loss"), "epoch", "cross-entropy", title="Loss", **size)
+    accuracy = training_views.line_chart(lines("accuracy"), "epoch", "accuracy", title="Accuracy",
+                                         y_range=(0.0, 1.0), guide=(result["baseline_accuracy"], "untrained head"),
+                                         **size)
     return loss, accuracy
 
 

@@ -10,8 +10,11 @@ import time
 import gradio as gr
 
 from pipelines.families.causal_lm import MAX_NEW_TOKENS, GenerationParams
+from pipelines.inside import text_generation as inside
 from pipelines.tasks import text_generation
+from ui import inside_text_views
 from ui.assistants import Tool
+from ui.look_inside import LookInside
 from ui.widgets import (
     StopSignals,
     describe,
@@ -38,6 +41,10 @@ def build(models) -> None:
                 stop = gr.Button("Stop", variant="stop")
             output = gr.Textbox(label="Generated text", lines=8, interactive=False, buttons=["copy"])
             status = status_box()
+            look = LookInside(models, "Each generated token coloured by the probability the model gave it at that "
+                              "step (red: unlikely, green: likely), its top alternatives on hover. A confident "
+                              "token is not a true one, and a sampled text holds what was drawn, not always the "
+                              "model's first choice.")
         with gr.Column(scale=2):
             model = model_picker(models)
             chat = gr.Checkbox(text_generation.USE_CHAT_TEMPLATE, label="Use the chat template",
@@ -96,9 +103,11 @@ def build(models) -> None:
                 speed += " · stopped"
             yield part.text, describe(models.get(checked.model_id), speed)
 
-    public_event(models, [run.click, prompt.submit], generate_text,
-                 [prompt, model, max_new_tokens, temperature, top_p, top_k, repetition_penalty, seed, decoding,
-                  chat], [output, status], tool=Tool("The generated text (the prompt not included)."))
+    generated = public_event(models, [run.click, prompt.submit], generate_text,
+                             [prompt, model, max_new_tokens, temperature, top_p, top_k, repetition_penalty, seed,
+                              decoding, chat], [output, status],
+                             tool=Tool("The generated text (the prompt not included)."))
+    look.follow(generated, [prompt, model, chat, decoding, output], inside.explain, inside_text_views.strip)
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
 
 

@@ -46,9 +46,10 @@ def _losses(models) -> None:
             model = model_picker(models)
     run = gr.Button("Score every token", variant="primary")
     status = status_box()
-    with gr.Row(equal_height=False):
-        bars = gr.HTML()
-        with gr.Column(min_width=280):
+    with gr.Row(equal_height=False):  # side by side in an 800 px iframe, one above the other on a phone
+        with gr.Column(min_width=300):
+            bars = gr.HTML()
+        with gr.Column(min_width=300):
             gr.Markdown("**The model running free** on its own predictions, from the first token:")
             free = gr.HTML()
     with gr.Accordion("The numbers", open=False):

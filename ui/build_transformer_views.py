@@ -85,7 +85,7 @@ def training_view(update: dict) -> str:
     charts = [
         line_chart(curves["step"], curves["loss"], "Loss (log scale)", log=True, x_max=steps),
         line_chart(curves["step"], curves["lr"], "Learning rate applied", "#0891b2", low=0, x_max=steps),
-        line_chart(curves["step"], curves["grad_norm"], "Gradient norm (before clipping)", "#b45309", log=True,
+        line_chart(curves["step"], curves["grad_norm"], "Gradient norm, unclipped", "#b45309", log=True,
                    threshold=update["clip"], x_max=steps),
         line_chart(evals["step"], [100 * v for v in evals["exact_match"]], "Held-out exact match %", "#15803d",
                    low=0, high=100, x_max=steps),

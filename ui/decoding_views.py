@@ -12,7 +12,8 @@ from ui.views import CSS, LABEL_W, color, heatmap, shown
 
 STRIP_H = 44  # px of the waveform envelope
 ROW_H = 14  # px per decoder row of the time strip
-MAX_STRIP_ROWS = 24  # the latest rows; earlier ones scroll out of the strip (all are in the JSON)
+MAX_ROWS = 40  # decoder rows drawn in a heatmap: the latest ones (all are in the JSON)
+MAX_STRIP_ROWS = 24  # the same for the time strip, whose rows are taller
 
 
 def _e(text) -> str:
@@ -40,9 +41,13 @@ def growing_output(result: dict) -> str:
 def attention_heatmap(matrix: list[list[float]], rows: list[str], cols: list[str], title: str,
                       causal: bool = False) -> str:
     """A decoder attention map (rows: decoder positions, the last one is this step) sized to stay
-    readable: labels while cells are big enough to hold them. Causal maps show the masked future grey."""
+    readable: labels while cells are big enough to hold them, the latest MAX_ROWS rows. Causal maps
+    show the masked future grey."""
     if causal:
         matrix = [[None if j > i else v for j, v in enumerate(row)] for i, row in enumerate(matrix)]
+    if len(rows) > MAX_ROWS:
+        title += f"; the last {MAX_ROWS} of {len(rows)} rows"
+        matrix, rows = matrix[-MAX_ROWS:], rows[-MAX_ROWS:]
     cell = max(5, min(22, 420 // max(1, len(cols)), 360 // max(1, len(rows))))
     rows = [*rows[:-1], f"▶{rows[-1]}"] if rows else rows
     return heatmap(matrix, rows, cols, title=title, cell=cell, low=0.0, high=1.0, labels=cell >= 10)

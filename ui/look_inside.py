@@ -25,6 +25,7 @@ one after its public event is wired:
 - `explain(models, *values) -> dict`: the model side, `pipelines/inside/<task>.py` (its docstring has
   the conventions: one forward pass with the loaded model, JSON-like rounded values, `notes`).
 - `draw(dict) -> str`: the HTML (ui/views.py pieces; a task's own variant in a ui/inside_*_views.py).
+  A dict with a `message` (nothing to draw, and why) is shown as that sentence instead.
 
 Computed on demand: opening the block runs `explain` (a private event, `concurrency_id` = the task, as
 the public event, so ZeroGPU wraps it and a CPU runs one model call at a time); while it is open, each
@@ -36,6 +37,7 @@ The view's caption says what it shows and what it does not (attention is not an 
 from __future__ import annotations
 
 import time
+from html import escape as html_escape
 
 import gradio as gr
 
@@ -88,7 +90,7 @@ class LookInside:
                 return "", NO_RESULT, None
             started = time.perf_counter()
             result = explain(models, *snapshot)
-            html = draw(result)
+            html = f"<p>{html_escape(result['message'])}</p>" if result.get("message") else draw(result)
             seconds = time.perf_counter() - started
             notes = "".join(f"\n\n{note}" for note in result.get("notes", ()))
             return html, f"Computed in {seconds:.2f} s from the result shown above.{notes}", snapshot

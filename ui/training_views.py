@@ -81,25 +81,30 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _fmt(value: float) -> str:
+    """A tick label, short: 20,000 · 0.75 · 5.2e-04 (a learning rate)."""
     if value == 0:
         return "0"
     if abs(value) >= 1000:
         return f"{value:,.0f}"
+    if abs(value) < 0.01:
+        return f"{value:.1e}"
     return f"{value:.3g}"
 
 
 def line_chart(series: list[tuple[str, list[float], list[float | None]]], x_label: str, y_label: str,
                title: str = "", y_range: tuple[float, float] | None = None, guide: tuple[float, str] | None = None,
                mark: tuple[float, str] | None = None, dots: bool = False,
-               x_range: tuple[float, float] | None = None) -> str:
+               x_range: tuple[float, float] | None = None, width: int = 560, height: int = 250) -> str:
     """Lines (name, xs, ys) on shared axes; None breaks a line. `guide`: a dashed horizontal line at y with
     a label (a baseline); `mark`: a dashed vertical line at x with a label (the peak, the kept epoch);
-    `x_range`: fixed x limits (a training's epochs, so the axis does not move while they arrive)."""
-    width, height, left, right, top, bottom = 560, 250, 58, 12, 26, 40
+    `x_range`: fixed x limits (a training's epochs, so the axis does not move while they arrive). `width` and
+    `height` are the drawing's own units: the chart scales to its box, so a narrower drawing keeps its
+    text readable in a narrow box (two charts side by side)."""
+    left, right, top, bottom = 54, 14, 30, 36
     xs = [x for _, sx, _ in series for x in sx]
     ys = [y for _, _, sy in series for y in sy if y is not None] + ([guide[0]] if guide else [])
     x0, x1 = x_range or (min(xs, default=0), max(xs, default=1))
-    y0, y1 = y_range or (min(0.0, min(ys, default=0.0)), max(ys, default=1.0) * 1.05 or 1.0)
+    y0, y1 = y_range or (min(0.0, min(ys, default=0.0)), max(ys, default=1.0) * 1.08 or 1.0)
     x1 = x1 if x1 > x0 else x0 + 1
 
     def px(x: float) -> float:
@@ -109,20 +114,19 @@ def line_chart(series: list[tuple[str, list[float], list[float | None]]], x_labe
         return top + (1 - (y - y0) / ((y1 - y0) or 1.0)) * (height - top - bottom)
 
     parts = [f'<svg role="img" aria-label="{_e(title or y_label)}" viewBox="0 0 {width} {height}" '
-             f'xmlns="http://www.w3.org/2000/svg" font-size="11">']
+             f'xmlns="http://www.w3.org/2000/svg" font-size="12">']
     for y in _ticks(y0, y1):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#0001"/>'
                      f'<text x="{left - 4}" y="{py(y) + 4:.1f}" text-anchor="end">{_fmt(y)}</text>')
     whole = all(float(x).is_integer() for x in [*xs, x0, x1]) and x1 - x0 <= 20
     for x in (range(int(x0), int(x1) + 1) if whole else _ticks(x0, x1)):
         parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 14}" text-anchor="middle">{_fmt(x)}</text>')
-    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle">{_e(x_label)}</text>'
-                 f'<text x="12" y="{top + (height - top - bottom) / 2}" text-anchor="middle" '
-                 f'transform="rotate(-90 12 {top + (height - top - bottom) / 2})">{_e(y_label)}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle">{_e(x_label)}</text>'
+                 f'<text x="4" y="{top - 16}">{_e(y_label)}</text>')
     if guide:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(guide[0]):.1f}" y2="{py(guide[0]):.1f}" '
-                     f'stroke="#6b7280" stroke-dasharray="4 3"/><text x="{width - right - 2}" '
-                     f'y="{py(guide[0]) - 4:.1f}" text-anchor="end" fill="#6b7280">{_e(guide[1])}</text>')
+                     f'stroke="#6b7280" stroke-dasharray="4 3"/><text x="{left + 4}" '
+                     f'y="{py(guide[0]) + 14:.1f}" fill="#6b7280">{_e(guide[1])}</text>')
     if mark:
         parts.append(f'<line x1="{px(mark[0]):.1f}" x2="{px(mark[0]):.1f}" y1="{top}" y2="{height - bottom}" '
                      f'stroke="#059669" stroke-dasharray="4 3"/><text x="{px(mark[0]) + 4:.1f}" y="{top + 10}" '
@@ -137,6 +141,8 @@ def line_chart(series: list[tuple[str, list[float], list[float | None]]], x_labe
             if dots:
                 parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points)
         legend.append(f'<tspan fill="{color}">■ {_e(name)}</tspan>')
-    parts.append(f'<text x="{left}" y="14">{"  ".join(legend)}</text></svg>')
+    if len(legend) > 1:  # one line needs no legend: the axis names it
+        parts.append(f'<text x="{width - right}" y="{top - 16}" text-anchor="end">{"  ".join(legend)}</text>')
+    parts.append("</svg>")
     caption = f"<div><b>{_e(title)}</b></div>" if title else ""
     return f'{CSS}{STYLE}<div class="pg-view pg-chart">{caption}{"".join(parts)}</div>'

@@ -33,7 +33,7 @@ LOCAL_CSS = """
   white-space: pre; background: #f3f4f6; color: #111; }
 .tb-chip.tb-chosen { background: #c7d2fe; outline: 2px solid #4f46e5; font-weight: bold; }
 .tb-chip sub { color: #555; font-size: 10px; margin-left: 2px; }
-.tb-pair { display: flex; flex-wrap: wrap; gap: 16px; } .tb-pair > div { flex: 1 1 260px; min-width: 0; }
+.tb-pair { display: flex; flex-wrap: wrap; gap: 12px; } .tb-pair > div { flex: 1 1 300px; min-width: 0; }
 </style>
 """
 
@@ -127,8 +127,7 @@ def norm_chart(norms: list[float], embedding: float, layer: int) -> str:
 def norms_and_units(result: dict) -> str:
     """The residual norm chart and the top hidden units side by side (stacked when narrow)."""
     chart = norm_chart(result["residual_norms"], result["embedding_norm"], result["layer"])
-    return (f'{LOCAL_CSS}<div class="tb-pair"><div style="flex:3 1 340px">{chart}</div>'
-            f'<div style="flex:2 1 300px">{units_table(result)}</div></div>')
+    return f'{LOCAL_CSS}<div class="tb-pair"><div>{chart}</div><div>{units_table(result)}</div></div>'
 
 
 def units_table(result: dict) -> str:

@@ -148,12 +148,12 @@ def train_transformer(models=None, width=DEFAULTS.width, heads=DEFAULTS.heads, l
             yield {"status": "waiting", "step": 0, "message": f"Waiting for a free slot: {room.limit} trainings are "
                    "running on this server (the most at once)."}
         try:
-            return (yield from _stream(config, stop))
+            return (yield from _stream(config, stop, session))
         finally:
             room.release()
 
 
-def _stream(config: Config, stop: threading.Event):
+def _stream(config: Config, stop: threading.Event, session: str):
     updates: queue.Queue = queue.Queue()
     run = Run(config, stop, updates.put)
 
@@ -163,7 +163,7 @@ def _stream(config: Config, stop: threading.Event):
         except BaseException as exc:  # re-raised below, in the request's thread, where the page reports it
             updates.put(exc)
 
-    thread = threading.Thread(target=work, name="build-a-transformer training", daemon=True)
+    thread = threading.Thread(target=work, name=f"build-a-transformer training {session}".strip(), daemon=True)
     thread.start()
     try:
         while True:
@@ -188,11 +188,11 @@ def with_model(updates) -> tuple[dict | None, Trained | None]:
             return last, end.value
 
 
-def reverse_sentence(models, text, trained: Trained | None = None, layer=None) -> dict:
-    """The session's model reverses `text`; the dict holds its output and its cross-attention (one layer)."""
+def reverse_sentence(models, text, trained: Trained | None = None, layer=0) -> dict:
+    """The session's model reverses `text`; the dict holds its output and its cross-attention in one
+    decoder layer (from 1; 0 or nothing: the last)."""
     words = data.words_of(text)
-    if layer not in (None, ""):
-        layer = _whole("Layer", layer, 1, MAX_LAYERS)
+    layer = 0 if layer in (None, "") else _whole("Layer", layer, 0, MAX_LAYERS, hint="0 is the last layer.")
     expected = tuple(reversed(words))
     if trained is None:
         return {"trained": False, "error": NO_MODEL, "sentence": " ".join(words), "expected": " ".join(expected)}
@@ -201,9 +201,9 @@ def reverse_sentence(models, text, trained: Trained | None = None, layer=None) -
     from pipelines.explainers.build_transformer_infer import cross_attention, reverse_many
 
     layers = trained.config.layers
-    if layer not in (None, "") and layer > layers:
+    if layer > layers:
         raise UserInputError(f"This model has {layers} decoder layer{'s' * (layers > 1)}; pick a layer from 1 "
-                             f"to {layers}.")
+                             f"to {layers} (0: the last).")
     output = reverse_many(trained.model, [words])[0]
     attention = cross_attention(trained.model, words, output, layer or None, heads=True)
     return {"trained": True, "sentence": " ".join(words), "output": " ".join(output),

@@ -209,10 +209,11 @@ def step(decoder: Decoder, output_ids: list[int], view: View, eos: set[int]) -> 
     if finished:
         message = (f"The decoder's top choice is the end-of-sequence token {chosen} "
                    f"(p = {top[0][1]:.3g}): the output is finished. Start over, or pick another candidate.")
-    elif len(following) >= decoder.limit:
-        message = f"Stopped at this page's limit of {decoder.limit} output tokens, before an end-of-sequence token."
     else:
         message = f"Step {len(following)}: the decoder chose {chosen!r} (p = {top[0][1]:.3g})."
+        if len(following) >= decoder.limit:
+            message += (f" That is this page's limit of {decoder.limit} output tokens: it stops before an "
+                        "end-of-sequence token.")
     result = {
         "output_tokens": [decoder.piece(i) for i in ids],
         "prompt_length": len(decoder.prompt),

@@ -104,8 +104,9 @@ def token_losses(models, text, model_id=None) -> dict:
                    "text_rank": int(ranks[before])},
         free_run=[_token(tokenizer, i) for i in free],
         text_after=pieces[departure:departure + len(free)],
-        free_run_note=(f"Running free, {request.label} writes the text's first {departure} token"
-                       f"{'s' if departure != 1 else ''} itself, then picks {result['expected'][departure]!r} "
+        free_run_note=(f"Running free, {request.label} writes the text's first "
+                       f"{'token' if departure == 1 else f'{departure} tokens'} itself, then picks "
+                       f"{result['expected'][departure]!r} "
                        f"where the text has {pieces[departure]!r}, and goes on from its own words: during "
                        "training it only ever read the true text (teacher forcing), never its own mistakes "
                        "(exposure bias)."),

@@ -19,7 +19,9 @@ The tab shows a result; the person opens "Look inside" under it; the UI (ui/look
 - Return a JSON-like dict: lists, strings, ints and floats rounded with `rounded` (never tensors,
   never numpy scalars), only what the view shows (cap long inputs: e.g. one QA window, not all of
   them). Keep `model_id`, and `notes`: a list of sentences for the status line (what was
-  approximated, what differs from the result shown). Where the view restates the result (QA's best
+  approximated, what differs from the result shown); and `message` when there is nothing to draw
+  (a summary of chunk summaries has no alignment with the text): the UI shows that sentence in place
+  of the view, not an error. Where the view restates the result (QA's best
   span, fill-mask's candidates), compute it exactly as the task does and say in a note if it differs
   from what was shown (e.g. the text was edited while the model ran).
 - Refuse with `UserInputError` and a sentence a person can act on (pipelines/core/errors.py): the UI

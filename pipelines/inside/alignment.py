@@ -31,8 +31,11 @@ def start_ids(bundle) -> list[int]:
     return [int(start)]
 
 
-def align(bundle, sources: list[str], outputs: list[str]) -> list[dict]:
-    """One alignment per (source, output) pair, computed in one batched pass (see the docstring)."""
+def align(bundle, sources: list[str], outputs: list[str], groups: list[list[int]] | None = None) -> list[dict]:
+    """One alignment per (source, output) pair, computed in one batched pass (see the docstring).
+
+    `groups`, one list per pair: a group number (from 0) for each source token; each row's weights are
+    then also summed per group ("by_group": e.g. per sentence), from the unrounded weights."""
     import torch
 
     tokenizer = bundle.tokenizer
@@ -60,15 +63,16 @@ def align(bundle, sources: list[str], outputs: list[str]) -> list[dict]:
         shown = [k for k, token_id in enumerate(target) if token_id not in special]
         output_pieces = pieces(tokenizer, [target[k] for k in shown])
         read_back = tokenizer.decode(target, skip_special_tokens=True).strip()
-        results.append({
+        result = {
             "source_tokens": pieces(tokenizer, source_ids),
             "output_tokens": output_pieces,
             "alignment": [[rounded(w) for w in rows[k].tolist()] for k in shown],
             "round_trip": read_back == output.strip(),
-        })
+        }
+        if groups is not None:
+            owner = torch.tensor(groups[b][:len(source_ids)])
+            sums = torch.zeros(len(shown), int(owner.max()) + 1, dtype=torch.float64)
+            sums.index_add_(1, owner, rows[shown].double())
+            result["by_group"] = [[rounded(w) for w in row] for row in sums.tolist()]
+        results.append(result)
     return results
-
-
-def top_sources(row: list[float], count: int = 3) -> list[int]:
-    """The source positions of a row's largest weights, largest first."""
-    return sorted(range(len(row)), key=lambda j: -row[j])[:count]

@@ -48,7 +48,7 @@ def explain(models, question, context, model_id=None, max_answer_tokens=qa.DEFAU
     choice = qa_spans.best_span(starts, ends, offsets, mask, request.max_answer_tokens, allow_no_answer=no_answer)
     if choice is None:
         return {"model_id": request.model_id, "windows": [], "chosen": None, "rivals": [], "strip": [],
-                "notes": ["The model could not read any word of the context."]}
+                "message": "The model could not read any word of the context."}
     text = request.context
     found: dict[tuple[int, int], dict] = {}
     for w in range(len(starts)):

@@ -34,8 +34,8 @@ def generated_strip(bundle, prompt_ids: list[int], generated: str) -> dict:
     notes = []
     if not new_ids:
         return {"model_id": bundle.checkpoint.repo_id, "prompt_tokens": len(prompt_ids), "tokens": [],
-                "mean_log_prob": None, "perplexity": None, "unlikely": 0, "not_top": 0,
-                "notes": ["The model generated no text (it ended at once), so there is no token to colour."]}
+                "mean_log_prob": None, "perplexity": None, "unlikely": 0, "not_top": 0, "notes": [],
+                "message": "The model generated no text (it ended at once), so there is no token to colour."}
     if tokenizer.decode(new_ids, skip_special_tokens=False, clean_up_tokenization_spaces=False) != generated:
         notes.append("The generated text does not read back exactly from its tokens: the strip scores the "
                      "tokenizer's own pieces of it.")

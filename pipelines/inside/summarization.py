@@ -9,9 +9,8 @@ written while reading the text, so there is no alignment with the text to show, 
 
 from __future__ import annotations
 
-from pipelines.core.errors import UserInputError
 from pipelines.families.seq2seq import split_sentences, token_count, window
-from pipelines.inside import local_bundle, rounded
+from pipelines.inside import local_bundle
 from pipelines.inside.alignment import align
 from pipelines.tasks import summarization
 
@@ -46,24 +45,22 @@ def explain(models, text, model_id=None, min_length=D.min_length, max_length=D.m
     prefix = summarization.settings(s2s)["prefix"]
     size, tokens = window(s2s), token_count(s2s, prefix + request.text)
     if tokens > size:
-        raise UserInputError(
+        return {"model_id": request.model_id, "pairs": [], "message": (
             f"This text is {tokens:,} tokens, longer than the model's {size:,}-token window, so it was summarized "
             "in chunks and the summary is a summary of their summaries: it was not written while reading your "
-            "text, and there is no alignment with it to show. Look inside a text that fits the window.")
+            "text, and there is no alignment with it to show. Look inside the summary of a text that fits the "
+            "window.")}
     if not (summary or "").strip():
-        return {"model_id": request.model_id, "pairs": [], "notes": ["The summary is empty: nothing to align."]}
-    pair = align(s2s, [prefix + request.text], [summary])[0]
-    notes = [] if pair["round_trip"] else [
-        "The summary does not read back exactly from its tokens: the alignment is of the tokenizer's own pieces."]
-    sentences, by_sentence = [], []
+        return {"model_id": request.model_id, "pairs": [], "message": "The summary is empty: nothing to align."}
+    sentences, groups = [], None
     if s2s.tokenizer.is_fast:  # offsets need a `tokenizers` backend (BART's and T5's have one)
         sentences, owners = sentence_owners(s2s.tokenizer, prefix, request.text)
-        for row in pair["alignment"]:
-            mass = [0.0] * (len(sentences) + 1)  # the last: special tokens and the prefix
-            for j, weight in enumerate(row):
-                mass[owners[j]] += weight
-            by_sentence.append([rounded(m) for m in mass])
-        sentences.append(OTHER)
+        groups = [[len(sentences) if o < 0 else o for o in owners]]  # the last group: OTHER
+        sentences = [*sentences, OTHER]
+    pair = align(s2s, [prefix + request.text], [summary], groups)[0]
+    notes = [] if pair["round_trip"] else [
+        "The summary does not read back exactly from its tokens: the alignment is of the tokenizer's own pieces."]
+    by_sentence = pair.pop("by_group", [])
     return {"model_id": request.model_id, "prefix": prefix, "sentences": sentences,
             "pairs": [{"source": prefix + request.text, "output": summary, **pair, "by_sentence": by_sentence}],
             "notes": notes}

@@ -55,7 +55,7 @@ def explain(models, text, source_language=translation.DEFAULTS.source_language,
     showed), averaged over the decoder's layers and heads; two hops for a pair through English."""
     request = translation.check(models, text, source_language, target_language, num_beams)
     if not (translated or "").strip():
-        return {"hops": [], "notes": ["The translation is empty: there is nothing to align."]}
+        return {"hops": [], "message": "The translation is empty: there is nothing to align."}
     hops, notes = [], []
     texts = [request.text]
     for i, ckpt in enumerate(request.hops):

@@ -13,15 +13,15 @@ def code(request, image: str | None = None) -> str:
     ckpt = registry.task("image-classification").checkpoint(request.model_id)
     return "\n".join([
         header(f"Image classification with {ckpt.label}", "torch", "transformers", "pillow"),
-        "import torch\nfrom PIL import Image\nfrom transformers import pipeline\n",
+        "import torch\nfrom PIL import Image\nfrom transformers import AutoImageProcessor, pipeline\n",
         f"MODEL = {request.model_id!r}",
         f"IMAGE = {file_name(image)!r}  # put your picture here (the app ran on this file)",
         f"TOP_K = {request.top_k}\n",
         DEVICE,
-        "# The PIL image processor, as the app uses (it needs no torchvision).",
-        'classifier = pipeline("image-classification", model=MODEL, device=device, dtype=dtype,',
-        '                      image_processor_kwargs={"backend": "pil"})' if False else
-        '                      model_kwargs={}, use_fast=False)',
+        "# The PIL image processor, as the app (the torchvision one resizes with slightly different numbers).",
+        'processor = AutoImageProcessor.from_pretrained(MODEL, backend="pil")',
+        'classifier = pipeline("image-classification", model=MODEL, image_processor=processor, device=device,',
+        "                      dtype=dtype)",
         PICTURE_NOTE,
         'picture = Image.open(IMAGE).convert("RGB")',
         "for result in classifier(picture, top_k=TOP_K):",

@@ -42,7 +42,7 @@ def test_train_watch_it_learn_try_it_and_stop(build_page, artifacts):
     status_with(panel, "Training…", TRAINING_S)
     done = status_with(panel, "Done", TRAINING_S).inner_text()
     assert "step 300 of 300" in done and "held-out exact match" in done and "45,371 parameters" in done
-    for chart in ("Loss (log scale)", "Learning rate applied", "Gradient norm (before clipping)",
+    for chart in ("Loss (log scale)", "Learning rate applied", "Gradient norm, unclipped",
                   "Held-out exact match %"):
         assert panel.locator(f"svg[aria-label='{chart}']").is_visible(), chart
     probe = panel.locator("svg[aria-label^='Probe at step 300']")

@@ -72,6 +72,14 @@ def test_stepping_a_translation_token_by_token(decoding_page, artifacts):
     expect(panel.get_by_label("Output so far")).to_have_value("")
     expect(panel.get_by_text("You picked")).to_have_count(0)
 
+    panel.get_by_role("button", name="Finish greedily").click()  # a random miniature runs to the page's limit
+    panel.locator(".model-status").filter(has_text="Model:").first.wait_for(timeout=180_000)
+    finished = panel.inner_text()
+    assert "end-of-sequence" in finished and "step 1 " not in panel.locator(".model-status").first.inner_text()
+    assert len(_output(panel)) > len(first)
+
+    panel.get_by_role("button", name="Start over").click()
+    expect(panel.get_by_label("Output so far")).to_have_value("")
     page.set_viewport_size(PHONE)
     _step(page, panel, 1)
     page.screenshot(path=str(artifacts / "decoding-phone.png"), full_page=True)

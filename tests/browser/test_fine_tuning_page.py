@@ -52,4 +52,4 @@ def test_try_fine_tune_and_try_again(page, playground, artifacts):
     page.wait_for_timeout(300)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a 390px phone"
-    page.screenshot(path=str(artifacts / f"{PAGE}-phone.png"))
+    page.screenshot(path=str(artifacts / f"{PAGE}-phone.png"), full_page=True)

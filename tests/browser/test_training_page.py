@@ -19,7 +19,7 @@ def test_score_a_sentence_then_plot_the_warmup_schedule(page, playground, artifa
     open_page(page, PAGE)
     assert_embed_view(page, PAGE)
     panel = page.locator(".pg-page:visible").first
-    panel.get_by_label("Text", exact=True).fill("The cat sat on the mat.")
+    panel.get_by_label("Text").first.fill("The cat sat on the mat.")  # its info line is in the label
     panel.get_by_role("button", name="Score every token", exact=True).click()
 
     status = panel.locator(".model-status").filter(has_text="perplexity").first
@@ -29,7 +29,7 @@ def test_score_a_sentence_then_plot_the_warmup_schedule(page, playground, artifa
     labels = bars.locator(".pg-label").all_inner_texts()
     assert [label.strip() for label in labels][:2] == ["The", "cat"] and len(labels) == 8
     assert bars.locator(".pg-fill").count() == 7  # the first token has no loss
-    assert "mean" in panel.locator(".pg-view").filter(has=bars).first.inner_text()
+    assert "perplexity" in panel.locator(".pg-view:has(.pg-loss)").first.inner_text()
     run = panel.locator(".pg-run").first
     assert "Running free" in run.inner_text() and "exposure bias" in run.inner_text()
     page.wait_for_timeout(300)
@@ -39,7 +39,7 @@ def test_score_a_sentence_then_plot_the_warmup_schedule(page, playground, artifa
     page.wait_for_timeout(300)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than a 390px phone"
-    page.screenshot(path=str(artifacts / f"{PAGE}-phone.png"))
+    page.screenshot(path=str(artifacts / f"{PAGE}-phone.png"), full_page=True)
 
     page.set_viewport_size({"width": 800, "height": 600})
     panel.get_by_role("tab", name="Warm-up schedule").click()
