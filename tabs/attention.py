@@ -122,9 +122,11 @@ def _wire_real_heads(models, ui: RealHeads) -> None:
         Returns:
             Every head's map, the enlarged head as lines and as a heatmap, the numbers, a status line.
         """
+        found = explain.check(models, text, model_id, layer).facts  # every input checked before a model loads
+        head = checks.whole_number("Head", head, 0, found.heads - 1,
+                                   hint=f"{found.label} has {found.heads} heads per layer, numbered from 0.")
         _loading(models, model_id, progress)
         result = explain.attention_map(models, text, model_id, layer)
-        head = checks.whole_number("Head", head, 0, result["num_heads"] - 1)
         line = describe(models.get(result["model_id"]), f"layer {result['layer']} of {result['layers']} · "
                         f"{len(result['tokens'])} tokens · {result['num_heads']} heads")
         grid_view = _model_view(result)
@@ -168,7 +170,7 @@ def _wire_real_heads(models, ui: RealHeads) -> None:
                         f"(key/value head {result['kv_head']}) · weight {result['weight']:g}")
         return (attention_views.neuron_view(result), result,
                 f"{line}\n\nRecomputed weight {result['weight']:g} {check} the model's own "
-                f"{result['model_weight']:g} (to 1e-4).")
+                f"{result['model_weight']:g} (to {result['tolerance']:g}).")
 
     public_event(models, [ui.pair.click], attention_neurons, [ui.text, ui.model, ui.layer, ui.head, ui.query, ui.key],
                  [ui.neurons, ui.pair_json, ui.pair_status], tool=Tool(

@@ -60,7 +60,8 @@ def build(models) -> None:
     with gr.Accordion("The numbers", open=False):
         progress_json = gr.JSON(label="train_transformer")
     with gr.Accordion("Your runs", open=False) as runs_box:
-        runs_table = gr.Dataframe(headers=RUN_HEADERS, interactive=False, wrap=True)
+        runs_table = gr.Dataframe(headers=RUN_HEADERS, interactive=False, wrap=True,
+                                  column_widths=["7%", "43%", "12%", "12%", "13%", "13%"])
     trained, runs = gr.State(None), gr.State([])
 
     gr.Markdown("### Try it")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipelines.inside import clip_retrieval as inside
 from pipelines.tasks import clip_retrieval as clip
+from ui import inside_media_views
 from ui.assistants import Tool, as_json
+from ui.look_inside import LookInside
 from ui.pictures import image_input, loading_note, probabilities, uploaded_path
 from ui.widgets import (
     ASSETS,
@@ -26,6 +29,9 @@ from ui.widgets import (
 )
 
 IMAGES = ASSETS / "images"
+INSIDE = ("Which patches of the picture match the best {what} (a similarity map): each patch's last vector taken "
+          "through CLIP's final LayerNorm and projection, and compared with the text's (cosine). An approximation, "
+          "not an explanation: only the whole picture's vector was trained to match texts, never the patches'.")
 DEFAULT_LABELS = "cat, dog, car, house, fruit, sunset"
 DEFAULT_CAPTIONS = "\n".join([
     "a cat's face", "a dog in a park with grass, trees and sky", "a red car on a road",
@@ -47,6 +53,7 @@ def build(models) -> None:
                                       info="Each label replaces {label}: CLIP was trained on captions.")
                 zs_run = gr.Button("Label the picture", variant="primary")
             zs_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Probability of each label")
+        zs_look = LookInside(models, INSIDE.format(what="labels"))
         gr.Examples([[str(IMAGES / "cat.png"), "cat, dog, car", clip.DEFAULT_TEMPLATE],
                      [str(IMAGES / "dog_park.jpg"), "a dog in a park, a cat on a sofa, a car on a road",
                       "{label}"]],
@@ -73,6 +80,7 @@ def build(models) -> None:
                 captions = gr.Textbox(DEFAULT_CAPTIONS, lines=6, label="Captions (one per line, 2 to 50)")
                 rc_run = gr.Button("Rank the captions", variant="primary")
             rc_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Best caption first")
+        rc_look = LookInside(models, INSIDE.format(what="captions"))
         gr.Examples([[str(IMAGES / name)] for name in ("dog_park.jpg", "fruit.jpg", "sunset_sea.jpg")],
                     inputs=[rc_image])
 
@@ -149,10 +157,15 @@ def build(models) -> None:
         ([rc_run.click, rc_image.upload], rank_captions, [rc_image, captions, model], [rc_out, status],
          Tool('JSON: {"caption": probability (0 to 1), ...}, best first.', probabilities)),
     ]
+    events = []
     for triggers, fn, inputs, outputs, tool in wiring:
         gr.on(triggers, loading_note(models), [model], [status], queue=False, api_visibility="private")
         # preprocess=False: our reader explains a bad picture (see ui.pictures.uploaded_path)
-        public_event(models, triggers, fn, inputs, outputs, preprocess=False, tool=tool)
+        events.append(public_event(models, triggers, fn, inputs, outputs, preprocess=False, tool=tool))
+    zs_look.follow(events[0], [zs_image, zs_labels, template, model, zs_out], inside.explain,
+                   inside_media_views.clip_maps)
+    rc_look.follow(events[2], [rc_image, captions, model, rc_out], inside.explain_captions,
+                   inside_media_views.clip_maps)
 
 
 def search_results(_pictures: list, rows: list, _status: str) -> str:

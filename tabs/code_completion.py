@@ -9,8 +9,12 @@ from dataclasses import replace
 
 import gradio as gr
 
+from pipelines.inside import code_completion as inside
 from pipelines.tasks import code_completion
+from ui import inside_text_views
 from ui.assistants import Tool
+from ui.code_block import Wiring, code_block
+from ui.look_inside import LookInside
 from ui.widgets import (
     StopSignals,
     describe,
@@ -50,6 +54,9 @@ def build(models) -> None:
             temperature = gr.Slider(0.05, 2.0, value=D.temperature, step=0.05, label="Temperature (sampling)")
             seed = gr.Number(D.seed, precision=0, minimum=0, label="Seed")
 
+    look = LookInside(models, "Each completed token coloured by the probability the model gave it (red: "
+                      "unlikely, green: likely), its top alternatives on hover. Confident code is not "
+                      "correct code: run it to know.")
     gr.Examples([[c] for c in examples(models.spec.examples)], inputs=[editor],
                 label="Examples (chapter 7: code completion, as in Codex and Copilot)")
 
@@ -83,10 +90,22 @@ def build(models) -> None:
             note = f"{part.new_tokens} new tokens" + (" · stopped" if part.stopped else "")
             yield code + part.text, describe(models.get(checked.model_id), note)
 
-    public_event(models, [run.click], complete_code,
-                 [editor, model, max_new_tokens, stops, decoding, temperature, seed], [output, status],
-                 tool=Tool("The code followed by its completion."))
+    completed = public_event(models, [run.click], complete_code,
+                             [editor, model, max_new_tokens, stops, decoding, temperature, seed], [output, status],
+                             tool=Tool("The code followed by its completion."))
+    look.follow(completed, [editor, model, decoding, output], inside.explain, inside_text_views.strip)
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
+
+    def code_request(code, model_id, max_new_tokens, stop_sequences, decoding, temperature, seed):
+        """The request complete_code checked (its settings built the same way), for "Code for this result"."""
+        stop_list = code_completion.parse_stop_sequences(ESCAPED_STOPS if stop_sequences is None else stop_sequences)
+        params = replace(D, max_new_tokens=max_new_tokens, do_sample=decoding == SAMPLING, temperature=temperature,
+                         seed=D.seed if seed is None else seed, stop_sequences=stop_list)
+        return code_completion.check(models, code, model_id, params)
+
+    code_block(models, Wiring([completed], [editor, model, max_new_tokens, stops, decoding, temperature, seed],
+                              code_request),
+               example=lambda: code_completion.check(models, editor.value))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import json
 import gradio as gr
 
 from pipelines.explainers import decoding
+from pipelines.explainers.decoding_core import probability
 from ui import decoding_views as views_here
 from ui import views
 from ui.assistants import Tool, as_json
@@ -161,10 +162,11 @@ class Step:
             if token is None:
                 return gr.skip(), gr.skip(), gr.skip()
             appended = decoding.with_token(models, result["model_id"], result["output_ids"], token["id"])
+            message = (f"You picked {token['token']!r} (p = {probability(token['probability'])}) instead of the "
+                       "greedy choice; " + ("that ends the output." if appended["done"] else
+                                            "the next step continues from it."))
             shown = {**result, "next": token["token"], "next_id": token["id"], "next_output": appended["output"],
-                     "next_output_ids": appended["output_ids"],
-                     "message": f"You picked {token['token']!r} (p = {token['probability']:.3g}) instead of the "
-                                "greedy choice; the next step continues from it."}
+                     "next_output_ids": appended["output_ids"], "message": message}
             return appended["output"], json.dumps(appended["output_ids"]), views_here.growing_output(shown)
 
         self.pick.input(pick, [self.pick, self.json], [self.output, self.ids, self.step], api_visibility="private",
@@ -206,7 +208,7 @@ def _text_half(models) -> None:
 
         Args:
             text: The English source sentence, up to 128 tokens, e.g. "Good morning!"
-            output: The German output so far as text; "" to start.
+            output: The German output so far as text ("" to start); where it differs from output_ids, it wins.
             model_id: The translation model: Helsinki-NLP/opus-mt-en-de.
             output_ids: The output so far as exact token ids, e.g. "[3, 1045]" (the last next_output_ids); "" for none.
             layer: Decoder layer whose attention is returned, 0 = first, or "last" (default).

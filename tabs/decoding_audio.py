@@ -59,7 +59,7 @@ def build_speech(models) -> None:
 
         Args:
             audio: The recording (WAV, MP3, M4A, OGG, ...) as an https:// URL or a data: URL, at most 30 s.
-            output: The transcript so far as text; "" to start.
+            output: The transcript so far as text ("" to start); where it differs from output_ids, it wins.
             output_ids: The transcript so far as exact token ids, e.g. "[2425, 1287]" (the last next_output_ids).
             language: The spoken language's code (en, de, fr, ...) for the decoder's prompt, or "detect".
             task: "transcribe" (write it in its language) or "translate" (write it in English).

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipelines.inside import fill_mask as inside
 from pipelines.tasks import fill_mask as masking
+from ui import inside_text_views
 from ui.assistants import Tool, as_json
+from ui.code_block import Wiring, code_block
+from ui.look_inside import LookInside
 from ui.widgets import describe, examples, model_picker, public_event, status_box, user_errors, while_loading
 
 HEADERS = ["mask", "rank", "candidate", "probability", "sentence"]
@@ -34,6 +38,8 @@ def build(models) -> None:
             top_k = gr.Number(masking.DEFAULT_TOP_K, precision=0, minimum=None, maximum=None,
                               label="Candidates per mask", info=f"1 to {masking.MAX_TOP_K}")
     table = gr.Dataframe(headers=HEADERS, label="Every mask's candidates", interactive=False, wrap=True)
+    look = LookInside(models, "The candidates' probabilities, and what the mask position attended to in each "
+                      "layer (averaged over heads). Attention shows where the model looked, not why it chose a word.")
     listed = dict.fromkeys([*examples(models.spec.examples), *MORE_EXAMPLES])  # in order, each once
     gr.Examples([[e] for e in listed], inputs=[text],
                 label="Examples (chapter 8: BERT fills in the blank)")
@@ -62,10 +68,14 @@ def build(models) -> None:
         line = describe(models.get(request.model_id), f"{len(result.gaps)} mask{plural} · {result.tokens} tokens")
         yield first, rows, line + "".join(f"\n\n{note}" for note in result.notes)
 
-    public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k], [sentences, table, status],
-                 tool=Tool('JSON: {"masks": one list per gap, in order, of {"token", "probability", '
-                                             '"sentence"} (the sentence with that word filled in), likeliest first}.',
-                                             result=for_assistants))
+    filled = public_event(models, [run.click, text.submit], fill_mask, [text, model, top_k],
+                          [sentences, table, status],
+                          tool=Tool('JSON: {"masks": one list per gap, in order, of {"token", "probability", '
+                                    '"sentence"} (the sentence with that word filled in), likeliest first}.',
+                                    result=for_assistants))
+    look.follow(filled, [text, model, top_k, table], inside.explain, inside_text_views.fill_mask)
+    code_block(models, Wiring([filled], [text, model, top_k], lambda *values: masking.check(models, *values)),
+               example=lambda: masking.check(models, masking.EXAMPLE))
 
 
 def for_assistants(_first: dict, rows: list, _status: str) -> str:

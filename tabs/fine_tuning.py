@@ -3,7 +3,7 @@
 Press Fine-tune: live curves of training and validation loss and accuracy per epoch (epoch 0 is the
 untrained head: the baseline), the best validation checkpoint kept, Stop keeps it too. Then "Try it" on your
 own sentence with the class probabilities. The fine-tuned model lives in this session only (a gr.State,
-forgotten after an hour); the tab holds it as an opaque object and never imports torch.
+forgotten after KEPT_S); the tab holds it as an opaque object and never imports torch.
 
 One training per visitor and a bounded number for the whole app (fine_tuning_slots.py): a second one is
 refused with a sentence, not queued; every training stops itself after fine_tuning.TIME_LIMIT_S.
@@ -32,7 +32,9 @@ from ui.widgets import (
 
 MORE_EXAMPLES = ["Not bad at all, I would buy it again.", "I expected much more for this price.",
                  "The film was long but the ending made it worth it."]
-KEPT_S = 3600  # how long a session's fine-tuned model is kept after its last use
+# How long a session's fine-tuned model is kept after it was made: it is a whole copy of MiniLM (91 MB in
+# float32), so an hour of visitors could hold gigabytes; 15 minutes is time enough to try it.
+KEPT_S = 900
 
 
 def build(models) -> None:

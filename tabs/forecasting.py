@@ -20,10 +20,13 @@ import gradio as gr
 from gradio.components.plot import AltairPlotData
 
 from pipelines.core.errors import PlaygroundError, UserInputError
+from pipelines.inside import forecasting as inside
 from pipelines.readers.series import MIN_POINTS, numbers_from_text
 from pipelines.readers.series_csv import NO_TIME, inspect
 from pipelines.tasks import forecasting
+from ui import inside_media_charts
 from ui.assistants import Tool, as_json
+from ui.look_inside import LookInside
 from ui.widgets import (
     ASSETS,
     describe,
@@ -69,6 +72,9 @@ def build(models) -> None:
                                  max_height=300)
             download = gr.File(label="Forecast as CSV", interactive=False)
 
+    look = LookInside(models, "The part of the series Chronos-Bolt read: its context window, cut into patches of 16 "
+                      "points that its encoder reads as tokens (after scaling to mean 0 and spread 1), beside the "
+                      "quantile band it forecast. It does not show which patches the forecast leaned on most.")
     gr.Examples([[str(ASSETS / "series" / name), steps] for name, steps, _ in EXAMPLES], inputs=[upload, horizon],
                 example_labels=[label for *_, label in EXAMPLES], label="Example series")
 
@@ -141,12 +147,16 @@ def build(models) -> None:
     # only once a file is uploaded in the page, so their schema would allow no value at all).
     numbers, value_name, time_name = (gr.Textbox("", visible=False, interactive=False, label=f"{name} (assistants)")
                                       for name in ("Numbers", "Value column name", "Time column name"))
-    public_event(models, [run.click], forecast, [upload, value_column, time_column, horizon, context_length, model],
-                 [plot, table, download, status],
-                 tool=Tool('JSON: {"forecast": [{"time" (a date, or the step number 1, 2, ...), "q10", "median", '
-                           '"q90"}, ...], "notes": what was cleaned or cut, if anything}.', result=for_assistants,
-                           adapt=forecast_for_assistants,
-                           inputs=[upload, numbers, value_name, time_name, horizon, context_length, model]))
+    forecasted = public_event(models, [run.click], forecast,
+                              [upload, value_column, time_column, horizon, context_length, model],
+                              [plot, table, download, status],
+                              tool=Tool('JSON: {"forecast": [{"time" (a date, or the step number 1, 2, ...), "q10", '
+                                        '"median", "q90"}, ...], "notes": what was cleaned or cut, if anything}.',
+                                        result=for_assistants, adapt=forecast_for_assistants,
+                                        inputs=[upload, numbers, value_name, time_name, horizon, context_length,
+                                                model]))
+    look.follow(forecasted, [upload, value_column, time_column, horizon, context_length, model, table],
+                inside.explain, inside_media_charts.forecast_window)
 
 
 def for_assistants(_plot, table, _csv_path: str, status: str) -> str:

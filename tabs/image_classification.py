@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipelines.inside import image_classification as inside
 from pipelines.tasks import image_classification
 from pipelines.tasks.image_classification import DEFAULT_TOP_K, MAX_BATCH, MAX_TOP_K
+from ui import inside_media_views
 from ui.assistants import Tool
+from ui.code_block import Wiring, code_block
+from ui.look_inside import LookInside
 from ui.pictures import image_input, loading_note, probabilities, uploaded_path
 from ui.widgets import ASSETS, describe, load_model, model_picker, public_event, status_box, user_errors
 
@@ -39,6 +43,10 @@ def build(models) -> None:
             status = status_box()
             model = model_picker(models)
             top_k = gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label="Classes shown")
+    look = LookInside(models, "Attention rollout: how much of what the [CLS] token ends with flowed from each patch of "
+                      "the picture, following attention through every layer (beside the last layer's attention "
+                      "alone). It shows where information came from by attention, not why the class was chosen: "
+                      "the MLPs are left out, and the map is the same whatever the class.")
     gr.Examples([[str(ASSETS / "images" / name)] for name in EXAMPLES if (ASSETS / "images" / name).is_file()],
                 inputs=[image], label="Example pictures (drawn for this app)")
 
@@ -64,9 +72,18 @@ def build(models) -> None:
     gr.on(triggers, loading_note(models), [model], [status], queue=False, api_visibility="private")
     # Up to MAX_BATCH handlers at once: they mostly wait for the batcher, which runs one pass at a time
     # (see the module docstring).
-    public_event(models, triggers, classify_image, [image, model, top_k], [labels, status],
-                 concurrency_limit=MAX_BATCH, preprocess=False,
-                 tool=Tool('JSON: {"class name": probability (0 to 1), ...}, likeliest first.', result=probabilities))
+    classified = public_event(models, triggers, classify_image, [image, model, top_k], [labels, status],
+                              concurrency_limit=MAX_BATCH, preprocess=False,
+                              tool=Tool('JSON: {"class name": probability (0 to 1), ...}, likeliest first.',
+                                        result=probabilities))
+    look.follow(classified, [image, model, top_k, labels], inside.explain, inside_media_views.rollout)
+
+    def code_request(image, model_id, top_k):  # as classify_image checks it, and the picture's file name
+        path = uploaded_path(image)
+        return image_classification.check(models, path, model_id, top_k), {"image": path}
+
+    code_block(models, Wiring([classified], [image, model, top_k], code_request, preprocess=False),
+               example=lambda: code_request(str(ASSETS / "images" / EXAMPLES[0]), None, DEFAULT_TOP_K))
 
 
 if __name__ == "__main__":

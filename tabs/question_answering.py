@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipelines.inside import question_answering as inside
 from pipelines.tasks import question_answering as qa
+from ui import inside_text_views
 from ui.assistants import Tool, as_json
+from ui.code_block import Wiring, code_block
+from ui.look_inside import LookInside
 from ui.widgets import (
     describe,
     examples,
@@ -46,6 +50,8 @@ def build(models) -> None:
     highlighted = gr.HighlightedText(label="The answer in its context", color_map={ANSWER_LABEL: "green"},
                                      show_inline_category=False)
     status = status_box()
+    look = LookInside(models, "How the reader scored each context token as the answer's start and as its end, the "
+                      "span it chose and the runners-up. The scores show what it picked, not why.")
 
     cases = examples(spec.examples)
     gr.Examples(
@@ -77,11 +83,17 @@ def build(models) -> None:
         result = qa.run(models, checked, progress_bar(progress))
         yield (*present(result, checked.context), describe(models.get(checked.model_id), details(result)))
 
-    public_event(models, [run.click, question.submit], answer_question,
-                 [question, context, model, max_answer_tokens], [answer_box, confidence, highlighted, status],
-                 tool=Tool('JSON: {"answer": the passage, "confidence": 0 to 1, "start": and "end": its character '
-                           'offsets in the context}; "answer" is null (with a "note") when the model found none.',
-                           result=for_assistants))
+    answered = public_event(
+        models, [run.click, question.submit], answer_question, [question, context, model, max_answer_tokens],
+        [answer_box, confidence, highlighted, status],
+        tool=Tool('JSON: {"answer": the passage, "confidence": 0 to 1, "start": and "end": its character '
+                  'offsets in the context}; "answer" is null (with a "note") when the model found none.',
+                  result=for_assistants))
+    look.follow(answered, [question, context, model, max_answer_tokens, answer_box], inside.explain,
+                inside_text_views.qa_scores)
+    code_block(models, Wiring([answered], [question, context, model, max_answer_tokens],
+                              lambda *values: qa.check(models, *values)),
+               example=lambda: qa.check(models, qa.EXAMPLE_QUESTION, qa.EXAMPLE_CONTEXT))
 
 
 def for_assistants(answer: str, confidence: float, pieces: list, _status: str) -> str:

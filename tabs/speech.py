@@ -13,8 +13,11 @@ import time
 
 import gradio as gr
 
+from pipelines.inside import speech as inside
 from pipelines.tasks import speech
+from ui import inside_media_charts
 from ui.assistants import Tool, as_json
+from ui.look_inside import LookInside
 from ui.widgets import (
     ASSETS,
     describe,
@@ -65,6 +68,9 @@ def build(models) -> None:
                                     wrap=True)
             status = status_box()
 
+    look = LookInside(models, "Which part of the audio each transcribed word came from: Whisper's cross-attention "
+                      "from the word to the 20 ms frames of sound, drawn on the waveform. Where the model looked "
+                      "while writing a word is a good guide to where it was said, not a timestamp, and not why.")
     listed = [e for e in EXAMPLES if (AUDIO / e[0]).is_file()]
     gr.Examples([[str(AUDIO / name), mode] for name, mode, _ in listed], inputs=[recording, task_choice],
                 example_labels=[label for *_, label in listed], cache_examples=False,
@@ -98,11 +104,13 @@ def build(models) -> None:
         rows = [[s.start, s.end, s.text] for s in result.segments]
         yield result.text, rows, language_line(result), describe(models.get(request.model_id), summary) + notes
 
-    public_event(models, [run.click], transcribe, [recording, task_choice, language, model, timestamps],
-                 [text, segments, heard, status],
-                 tool=Tool('JSON: {"text": the transcript, "language": e.g. "German (de), detected with 93% '
-                           'confidence", "segments": [{"start", "end" (seconds), "text"}, ...]}.',
-                           result=for_assistants))
+    transcribed = public_event(models, [run.click], transcribe, [recording, task_choice, language, model, timestamps],
+                               [text, segments, heard, status],
+                               tool=Tool('JSON: {"text": the transcript, "language": e.g. "German (de), detected '
+                                         'with 93% confidence", "segments": [{"start", "end" (seconds), "text"}, '
+                                         '...]}.', result=for_assistants))
+    look.follow(transcribed, [recording, task_choice, language, model, timestamps, text, segments, heard],
+                inside.explain, inside_media_charts.speech_words)
 
 
 def for_assistants(text: str, rows: list, language: str, _status: str) -> str:

@@ -10,8 +10,12 @@ import time
 import gradio as gr
 
 from pipelines.families.seq2seq import MAX_BEAMS
+from pipelines.inside import summarization as inside
 from pipelines.tasks import summarization
+from ui import alignment_views
 from ui.assistants import Tool
+from ui.code_block import Wiring, code_block
+from ui.look_inside import LookInside
 from ui.widgets import (
     describe,
     examples,
@@ -51,6 +55,9 @@ def build(models) -> None:
                 info="Only for texts longer than the model's window (DistilBART 1,024 tokens, T5 512), "
                      "which are summarized in chunks. Off: one summary paragraph per chunk.")
 
+    look = LookInside(models, "Where in your text the model looked while writing each summary word (cross-"
+                      "attention, averaged over layers and heads), and per sentence. Attention shows where "
+                      "it looked, not why it wrote the word.")
     entries = examples(models.spec.examples)
     gr.Examples([[e["text"], models.spec.default.repo_id] for e in entries], inputs=[text, model],
                 example_labels=[e.get("title") or e["text"][:60] for e in entries],
@@ -84,8 +91,14 @@ def build(models) -> None:
         line += "".join(f"\n\n✂️ {note}" for note in result.notes)
         yield result.text, line
 
-    public_event(models, [run.click], summarize, [text, model, min_length, max_length, num_beams, combine],
-                 [output, status], tool=Tool("The summary (one paragraph per chunk when combine is off)."))
+    summarized = public_event(models, [run.click], summarize,
+                              [text, model, min_length, max_length, num_beams, combine], [output, status],
+                              tool=Tool("The summary (one paragraph per chunk when combine is off)."))
+    look.follow(summarized, [text, model, min_length, max_length, num_beams, combine, output], inside.explain,
+                alignment_views.summarization)
+    code_block(models, Wiring([summarized], [text, model, min_length, max_length, num_beams, combine],
+                              lambda *values: summarization.check(models, *values)),
+               example=lambda: summarization.check(models, entries[0]["text"]))
 
 
 if __name__ == "__main__":

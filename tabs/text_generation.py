@@ -14,6 +14,7 @@ from pipelines.inside import text_generation as inside
 from pipelines.tasks import text_generation
 from ui import inside_text_views
 from ui.assistants import Tool
+from ui.code_block import Wiring, code_block
 from ui.look_inside import LookInside
 from ui.widgets import (
     StopSignals,
@@ -41,10 +42,6 @@ def build(models) -> None:
                 stop = gr.Button("Stop", variant="stop")
             output = gr.Textbox(label="Generated text", lines=8, interactive=False, buttons=["copy"])
             status = status_box()
-            look = LookInside(models, "Each generated token coloured by the probability the model gave it at that "
-                              "step (red: unlikely, green: likely), its top alternatives on hover. A confident "
-                              "token is not a true one, and a sampled text holds what was drawn, not always the "
-                              "model's first choice.")
         with gr.Column(scale=2):
             model = model_picker(models)
             chat = gr.Checkbox(text_generation.USE_CHAT_TEMPLATE, label="Use the chat template",
@@ -59,6 +56,9 @@ def build(models) -> None:
                                            label="Repetition penalty")
             seed = gr.Number(D.seed, precision=0, minimum=0, label="Seed")
 
+    look = LookInside(models, "Each generated token coloured by the probability the model gave it (red: "
+                      "unlikely, green: likely), its top alternatives on hover. Confident is not true, "
+                      "and sampling may draw what the model did not rank first.")
     default_model = models.spec.default.repo_id
     base_model = next(c.repo_id for c in models.spec.checkpoints if "chat" not in c.traits)  # GPT-2 continues text
     gr.Examples(
@@ -109,6 +109,18 @@ def build(models) -> None:
                              tool=Tool("The generated text (the prompt not included)."))
     look.follow(generated, [prompt, model, chat, decoding, output], inside.explain, inside_text_views.strip)
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
+
+    def code_request(prompt, model_id, max_new_tokens, temperature, top_p, top_k, repetition_penalty, seed, decoding,
+                     use_chat_template):
+        """The request generate_text checked (its settings built the same way), for "Code for this result"."""
+        params = GenerationParams(max_new_tokens=max_new_tokens, do_sample=decoding != GREEDY, temperature=temperature,
+                                  top_p=top_p, top_k=top_k, repetition_penalty=repetition_penalty,
+                                  seed=D.seed if seed is None else seed)
+        return text_generation.check(models, prompt, model_id, params, use_chat_template)
+
+    code_block(models, Wiring([generated], [prompt, model, max_new_tokens, temperature, top_p, top_k,
+                                            repetition_penalty, seed, decoding, chat], code_request),
+               example=lambda: text_generation.check(models, text_generation.EXAMPLE))
 
 
 if __name__ == "__main__":

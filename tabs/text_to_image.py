@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipelines.inside import text_to_image as inside
 from pipelines.tasks import text_to_image
 from pipelines.tasks.text_to_image import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIDE_MULTIPLE
+from ui import inside_media_views
 from ui.assistants import Tool
+from ui.look_inside import LookInside
 from ui.widgets import (
     StopSignals,
     describe,
@@ -47,6 +50,9 @@ def build(models) -> None:
                 stop = gr.Button("Stop", variant="stop")
             image = gr.Image(label="Image", type="pil", format="png", interactive=False)
             status = status_box()
+            look = LookInside(models, "The image after each denoising step: the latents the sampler held after the "
+                              "step (kept during the run), decoded small by the tiny decoder TAESD. Early steps "
+                              "still hold noise; it does not show how the prompt steered each step.")
         with gr.Column(scale=2):
             model = model_picker(models)
             steps = gr.Slider(1, MAX_STEPS, value=D.steps, step=1, label="Denoising steps",
@@ -112,9 +118,11 @@ def build(models) -> None:
         line += "".join(f"\n\nℹ️ {note}" for note in result.notes)
         yield result.image, line
 
-    public_event(models, [run.click, prompt.submit], generate_image,
-                 [prompt, negative, steps, guidance, seed, width, height, full_quality, model], [image, status],
-                 tool=Tool("The picture (PNG), and its URL on this app.", output=image))
+    generated = public_event(models, [run.click, prompt.submit], generate_image,
+                             [prompt, negative, steps, guidance, seed, width, height, full_quality, model],
+                             [image, status], tool=Tool("The picture (PNG), and its URL on this app.", output=image))
+    look.follow(generated, [prompt, negative, steps, guidance, seed, width, height, full_quality, model, status],
+                inside.explain, inside_media_views.denoising)
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
 
 

@@ -11,8 +11,12 @@ import gradio as gr
 
 from pipelines.core.errors import UserInputError
 from pipelines.families.seq2seq import MAX_BEAMS
+from pipelines.inside import translation as inside
 from pipelines.tasks import translation
+from ui import alignment_views
 from ui.assistants import Tool
+from ui.code_block import Wiring, code_block
+from ui.look_inside import LookInside
 from ui.widgets import (
     describe,
     examples,
@@ -68,6 +72,9 @@ def build(models) -> None:
                                   info=f"1 to {MAX_BEAMS}. Beam search keeps this many candidate "
                                        "translations at each step: 1 is fastest, 4 is what opus-mt uses.")
 
+    look = LookInside(models, "Where the decoder looked in the source while writing each word (cross-"
+                      "attention, averaged over layers and heads): choose a word. Attention shows where "
+                      "the model looked, not why it chose the word.")
     gr.Examples(
         [[e["text"], translation.name(e["source"]), translation.name(e["target"])]
          for e in examples(models.spec.examples)],
@@ -115,12 +122,16 @@ def build(models) -> None:
         # Like a phrasebook: the translation becomes the text to translate back.
         return target_language, source_language, translated or text, ""
 
-    public_event(models, [run.click], translate, [text, source, target, num_beams], [output, status],
-                 tool=Tool("The translated text."))
+    translated = public_event(models, [run.click], translate, [text, source, target, num_beams], [output, status],
+                              tool=Tool("The translated text."))
+    look.follow(translated, [text, source, target, num_beams, output], inside.explain, alignment_views.translation)
     gr.on([source.change, target.change], show_route, [source, target], route, queue=False,
           api_visibility="private")
     swap.click(swap_languages, [source, target, text, output], [source, target, text, output], queue=False,
                api_visibility="private")
+    code_block(models, Wiring([translated], [text, source, target, num_beams],
+                              lambda *values: translation.check(models, *values)),
+               example=lambda: translation.check(models, translation.EXAMPLE))
 
 
 if __name__ == "__main__":

@@ -19,14 +19,18 @@ from ui.views import CSS, shown
 SHOWN = 6  # source words lit per output word (the strongest; all of them are in the heatmap's cells)
 LEAST = 0.02  # weights below this are not lit: a 1 % share of attention is no alignment
 MAX_HEATMAP_TOKENS = 60  # above this many source tokens, the heatmap is per sentence instead
+# A row's strongest weight gets the darkest colour, but never less than this does: attention spread thinly
+# (a strongest share of 10 %) must look pale, not like a sharp alignment.
+FULL = 0.5
 
 STYLE = """<style>
 .pg-align .pg-pick { position: absolute; opacity: 0; width: 1px; height: 1px; }
 .pg-align .pg-out label { cursor: pointer; border-radius: 3px; padding: 1px 0; white-space: pre-wrap; }
 .pg-align .pg-out label:hover { background: #e0e7ff; }
-.pg-align .pg-src span { border-radius: 3px; white-space: pre-wrap; }
-.pg-align .pg-src span::after { font-size: 9px; vertical-align: super; color: #4338ca; }
-.pg-align .pg-line { margin: 4px 0; line-height: 1.9; font-size: 14px; }
+.pg-align .pg-src span { position: relative; border-radius: 3px; white-space: pre-wrap; }
+.pg-align .pg-src span::after { position: absolute; left: 0; top: -1.1em; font-size: 9px; line-height: 1;
+  color: #4338ca; white-space: nowrap; }
+.pg-align .pg-line { margin: 4px 0; line-height: 2.3; font-size: 14px; }
 </style>"""
 
 
@@ -51,14 +55,13 @@ def chooser(source_tokens: list[str], output_tokens: list[str], alignment: list[
         rules.append(f"#{pick}:checked ~ .pg-out label[for={pick}] {{ outline: 2px solid #4f46e5; "
                      "background: #e0e7ff; }")
         rules.append(f"#{pick}:focus-visible ~ .pg-out label[for={pick}] {{ outline: 3px dashed #4f46e5; }}")
-        top = max(row, default=0.0) or 1.0
+        top = max(max(row, default=0.0), FULL)
         for j in sorted(range(len(row)), key=lambda j: -row[j])[:SHOWN]:
             if row[j] >= LEAST:
                 rules.append(f"#{pick}:checked ~ .pg-src .{uid}-s{j} {{ background: {views.color(row[j], 0, top)}; "
                              f"color: {'#fff' if row[j] > 0.6 * top else '#111'}; }}"
                              f"#{pick}:checked ~ .pg-src .{uid}-s{j}::after {{ content: '{round(100 * row[j])}%'; }}")
-    source = "".join(f'<span class="{uid}-s{j}">{_e(shown(t) if t.strip() == "" and t else t)}</span>'
-                     for j, t in enumerate(source_tokens))
+    source = "".join(f'<span class="{uid}-s{j}">{_e(t)}</span>' for j, t in enumerate(source_tokens))
     return (f'{STYLE}<style>{"".join(rules)}</style><div class="pg-view pg-align">{"".join(radios)}'
             f'<div class="pg-line pg-out"><b>{_e(output_label)}</b> (choose a word): {"".join(labels)}</div>'
             f'<div class="pg-line pg-src"><b>{_e(source_label)}</b>: {source}</div></div>')

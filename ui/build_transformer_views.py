@@ -81,7 +81,7 @@ def training_view(update: dict) -> str:
     """Everything a training update shows: four curves, the probe's cross-attention, sample reversals."""
     if update.get("status") in ("waiting", "stopped"):
         return f"{CSS}<div class='pg-view'>{_e(update.get('message', ''))}</div>"
-    curves, evals, steps = update["curves"], update["evals"], update["max_steps"]
+    curves, evals, steps = update["curves"], update["evals"], max(1, update["step"])  # x axis: the steps so far
     charts = [
         line_chart(curves["step"], curves["loss"], "Loss (log scale)", log=True, x_max=steps),
         line_chart(curves["step"], curves["lr"], "Learning rate applied", "#0891b2", low=0, x_max=steps),

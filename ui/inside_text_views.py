@@ -16,6 +16,7 @@ from ui import views
 from ui.views import CSS, shown
 
 LEAST_LIKELY = 5  # tokens listed under the strip, for readers without hover
+FULL = 0.5  # the darkest shade is for the strongest score, but never for less than this probability
 
 
 def _e(text) -> str:
@@ -41,17 +42,17 @@ def strip(result: dict) -> str:
         line += f" · {result['not_top']} were not the model's first choice (the repetition penalty moved them)"
     if result.get("chat_template"):
         line += " · read after your prompt in the chat template"
-    surprises = sorted(tokens, key=lambda t: t["probability"])[:LEAST_LIKELY]
-    listed = "; ".join(f"<code>{_e(shown(t['token']))}</code> {t['probability']:.3f} (expected "
+    surprises = sorted((t for t in tokens if t["rank"] > 1), key=lambda t: t["probability"])[:LEAST_LIKELY]
+    listed = "; ".join(f"<code>{_e(shown(t['token']))}</code> {t['probability']:.3f} (it expected "
                        f"<code>{_e(shown(t['alternatives'][0][0]))}</code> {t['alternatives'][0][1]:.3f})"
-                       for t in surprises if t["rank"] > 1 or t["probability"] < 0.5)
-    least = f"<div>Least likely: {listed}</div>" if listed else ""
+                       for t in surprises)
+    least = f"<div>Not its first choice, least likely first: {listed}</div>" if listed else ""
     return f"{CSS}<div class='pg-view'><div>{line}. Hover a token for its top alternatives.</div></div>{drawn}{least}"
 
 
 def _score_strip(tokens: list[dict], key: str, chosen: tuple[int, int] | None, title: str) -> str:
     """Context tokens shaded white to indigo by one probability; the chosen span outlined in green."""
-    top = max((t[key] for t in tokens), default=1.0) or 1.0
+    top = max(max((t[key] for t in tokens), default=0.0), FULL)  # spread-out scores stay pale
     spans = []
     for t in tokens:
         value = t[key]
@@ -81,10 +82,13 @@ def qa_scores(result: dict) -> str:
     strips = (_score_strip(result["strip"], "p_start", span, "Where the answer starts: P(start) per token")
               + _score_strip(result["strip"], "p_end", span, "Where it ends: P(end) per token"))
     rows = "".join(f"<tr><td>{n}</td><td>{_e(r['text'][:80])}{'…' if len(r['text']) > 80 else ''}</td>"
-                   f"<td>{r['score']:.2f}</td><td>{r['probability']:.3f}</td><td>{_e(where(r))}</td></tr>"
+                   f"<td>{r['score']:.2f}</td><td>{r['probability']:.3f}</td>"
+                   f"<td title='{_e(where(r))}'>{r['window'] + 1}</td></tr>"
                    for n, r in enumerate(result["rivals"], 2))
     table = ("<table style='border-collapse:collapse;width:100%'><tr><th>#</th><th>rival span</th><th>score</th>"
-             f"<th>p in its window</th><th>from</th></tr>{rows}</table>") if rows else "<div>No rival span.</div>"
+             f"<th>p</th><th>window</th></tr>{rows}</table>") if rows else "<div>No rival span.</div>"
+    table += ("<div>Score: start logit + end logit, comparable across windows (the answer is the highest). "
+              "p: P(start) × P(end) within the span's own window, as the confidence is.</div>")
     return f"{CSS}<div class='pg-view'>{head}{strips}<div><b>The best rivals</b></div>{table}</div>"
 
 

@@ -65,7 +65,9 @@ class LookInside:
     def follow(self, event, inputs: list, explain, draw) -> None:
         """Look into the result of `event` (see the module docstring)."""
         models, n = self.models, len(inputs)
-        quick = dict(queue=False, api_visibility="private", show_progress="hidden")
+        # Bookkeeping steps, no model: queued (a State set outside the queue does not fire its change event
+        # in Gradio 6.31) but in groups of their own, unlimited, so they never wait behind model calls.
+        quick = dict(api_visibility="private", show_progress="hidden", concurrency_limit=None)
 
         def remember(*values):
             snapshot = [_plain(v) for v in values[:n]]

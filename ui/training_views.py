@@ -118,8 +118,9 @@ def line_chart(series: list[tuple[str, list[float], list[float | None]]], x_labe
     for y in _ticks(y0, y1):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#0001"/>'
                      f'<text x="{left - 4}" y="{py(y) + 4:.1f}" text-anchor="end">{_fmt(y)}</text>')
-    whole = all(float(x).is_integer() for x in [*xs, x0, x1]) and x1 - x0 <= 20
-    for x in (range(int(x0), int(x1) + 1) if whole else _ticks(x0, x1)):
+    whole = all(float(x).is_integer() for x in [*xs, x0, x1]) and x1 - x0 <= 40
+    every = -(-int(x1 - x0) // 10) or 1  # whole ticks (epochs): at most about 10 labels
+    for x in (range(int(x0), int(x1) + 1, every) if whole else _ticks(x0, x1)):
         parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 14}" text-anchor="middle">{_fmt(x)}</text>')
     parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle">{_e(x_label)}</text>'
                  f'<text x="4" y="{top - 16}">{_e(y_label)}</text>')

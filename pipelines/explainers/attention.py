@@ -118,9 +118,9 @@ def attention_neurons(models, text, model_id=None, layer=0, head=0, query=0, key
     found, count = request.facts, len(request.ids)
     head = checks.whole_number("Head", head, 0, found.heads - 1, hint=f"{found.label} has {found.heads} heads "
                                "per layer, numbered from 0.")
-    positions = f"the text has {count} tokens, numbered from 0."
-    query = checks.whole_number("Query token", query, 0, count - 1, hint=positions.capitalize())
-    key = checks.whole_number("Key token", key, 0, count - 1, hint=positions.capitalize())
+    positions = f"The text has {count} tokens, numbered from 0."
+    query = checks.whole_number("Query token", query, 0, count - 1, hint=positions)
+    key = checks.whole_number("Key token", key, 0, count - 1, hint=positions)
     bundle = models.get(found.repo_id, attention="eager").bundle
     capture = run_layer(bundle, list(request.ids), request.layer, with_qk=True)
     kv = found.kv_head(head)
@@ -128,9 +128,11 @@ def attention_neurons(models, text, model_id=None, layer=0, head=0, query=0, key
     products = q * k_all[key]
     row = (k_all @ q) * capture.scaling  # this query's scaled score with every key
     if found.causal:
-        row = row.masked_fill(torch.arange(count) > query, float("-inf"))
+        row = row.masked_fill(torch.arange(count, device=row.device) > query, float("-inf"))
     weights = torch.softmax(row, dim=-1)  # subtracts the row's maximum first: stable for large scores
     model_weight = float(capture.weights[head, query, key])
+    # The model's own weight is rounded to its dtype (float32 on a CPU; half precision on a GPU keeps ~3 digits).
+    tolerance = 1e-4 if capture.dtype == torch.float32 else 2e-3
     result = {
         "model_id": found.repo_id, "tokens": list(request.tokens), "layer": request.layer, "head": head,
         "kv_head": kv, "query": query, "key": key, "query_token": request.tokens[query],
@@ -142,7 +144,7 @@ def attention_neurons(models, text, model_id=None, layer=0, head=0, query=0, key
         "row_scaled": [None if v == float("-inf") else _round(v) for v in row.tolist()],
         "row_weights": _list(weights), "weight": _round(float(weights[key])),
         "model_weight": _round(model_weight),
-        "matches_model": abs(float(weights[key]) - model_weight) <= 1e-4,
+        "matches_model": abs(float(weights[key]) - model_weight) <= tolerance, "tolerance": tolerance,
         "rotary": capture.rotary, "mask": "causal" if found.causal else "none",
         "heads_note": heads_note(found), "caveat": CAVEAT,
     }

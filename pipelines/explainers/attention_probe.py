@@ -32,6 +32,7 @@ class LayerCapture:
     k_raw: Any = None
     scaling: float = 1.0  # the factor the layer multiplies q·k by (1/√d_k)
     rotary: bool = False
+    dtype: Any = None  # the model's own dtype (the weights above are converted to float32)
 
 
 class _Stop(Exception):
@@ -94,7 +95,7 @@ def run_layer(bundle, ids: list[int], layer: int, with_qk: bool) -> LayerCapture
             hook.remove()
     if seen.get("weights") is None:  # sdpa returns no weights: the caller asks for eager attention
         raise RuntimeError(f"layer {layer} returned no attention weights (implementation {bundle.attention})")
-    capture = LayerCapture(seen["weights"][0].float(), scaling=float(attn.scaling))
+    capture = LayerCapture(seen["weights"][0].float(), scaling=float(attn.scaling), dtype=seen["weights"].dtype)
     if with_qk:
         _split_heads(capture, model.config, attn, seen)
     return capture

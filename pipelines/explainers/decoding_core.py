@@ -133,6 +133,11 @@ def output_prefix(decoder: Decoder, output, output_ids, encode: Callable[[str], 
     return ids, note
 
 
+def probability(p: float) -> str:
+    """A probability as a sentence shows it: three decimals, or "< 0.001"."""
+    return "< 0.001" if p < 0.0005 else f"{p:.3f}"
+
+
 def eos_ids(bundle) -> set[int]:
     found = bundle.model.generation_config.eos_token_id
     return set(found if isinstance(found, list) else [found])
@@ -208,9 +213,9 @@ def step(decoder: Decoder, output_ids: list[int], view: View, eos: set[int]) -> 
     chosen = decoder.piece(best)
     if finished:
         message = (f"The decoder's top choice is the end-of-sequence token {chosen} "
-                   f"(p = {top[0][1]:.3g}): the output is finished. Start over, or pick another candidate.")
+                   f"(p = {probability(top[0][1])}): the output is finished. Start over, or pick another candidate.")
     else:
-        message = f"Step {len(following)}: the decoder chose {chosen!r} (p = {top[0][1]:.3g})."
+        message = f"Step {len(following)}: the decoder chose {chosen!r} (p = {probability(top[0][1])})."
         if len(following) >= decoder.limit:
             message += (f" That is this page's limit of {decoder.limit} output tokens: it stops before an "
                         "end-of-sequence token.")

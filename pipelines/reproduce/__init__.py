@@ -31,6 +31,7 @@ MODULES = {
 }
 DEFAULTS_NOTE = ("# This is the code for the tab's example input and default settings. Run the tab and it\n"
                  "# becomes the code for exactly what you ran: your input, your settings, your model.\n")
+JUST, FOR_EXAMPLE = "as the Transformer Playground just computed it", "for the tab's example"
 WIDTH = 72  # characters of a long text per source line
 # The device and precision lines every program shares: the app's own choice (pipelines/core/device.py).
 DEVICE = ('# As the app: a GPU in half precision when there is one, else the CPU in full precision.\n'
@@ -45,15 +46,27 @@ def source(task_id: str, request, *, example: bool = False, **inputs) -> str:
         raise KeyError(f"No code for {task_id!r}; known: {', '.join(MODULES)}")
     module = importlib.import_module(f"pipelines.reproduce.{MODULES[task_id]}")
     code = module.code(request, **inputs)
-    return (DEFAULTS_NOTE + code) if example else code
+    return DEFAULTS_NOTE + code.replace(JUST, FOR_EXAMPLE, 1) if example else code
+
+
+def literal(value) -> str:
+    """Python source for a value (strings, numbers, None, lists of them): repr(), with strings in double
+    quotes like the rest of the programs wherever that needs no escaping."""
+    if isinstance(value, str):
+        written = repr(value)
+        return f'"{written[1:-1]}"' if written[0] == "'" and '"' not in value else written
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(literal(v) for v in value)
+        return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
+    return repr(value)
 
 
 def text(value: str, indent: int = 4) -> str:
-    """A Python literal for `value`: repr() when short; otherwise repr()'d pieces of at most WIDTH
-    characters (cut after a newline or a space) in parentheses, which Python joins into the same string."""
+    """A Python literal for `value`: one string when short; otherwise pieces of at most WIDTH characters
+    (cut after a newline or a space) in parentheses, which Python joins into the same string."""
     if len(value) <= WIDTH and value.count("\n") <= 1:
-        return repr(value)
-    pieces = [repr(piece) for piece in _pieces(value)]
+        return literal(value)
+    pieces = [literal(piece) for piece in _pieces(value)]
     pad = " " * indent
     return "(\n" + "".join(f"{pad}{p}\n" for p in pieces) + pad[:-4] + ")"
 
@@ -72,7 +85,7 @@ def _pieces(value: str) -> list[str]:
 
 def header(what: str, *packages: str) -> str:
     """The comment that opens every program: what it reproduces and what to install."""
-    return f"# {what}, as the Transformer Playground just computed it.\n# pip install {pip(*packages)}\n"
+    return f"# {what}, {JUST}.\n# pip install {pip(*packages)}\n"
 
 
 def pip(*packages: str) -> str:
@@ -85,7 +98,7 @@ def _pinned(name: str) -> str:
     from importlib import metadata
 
     try:
-        return f"{name}=={metadata.version(name)}"
+        return f"{name}=={metadata.version(name).split('+')[0]}"  # not torch's local "+cpu": pip's index has none
     except metadata.PackageNotFoundError:
         return name
 

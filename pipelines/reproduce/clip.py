@@ -4,7 +4,7 @@ zero-shot-image-classification pipeline, picture search with CLIPModel's two tow
 from __future__ import annotations
 
 from pipelines.core import registry
-from pipelines.reproduce import DEVICE, file_name, header, text
+from pipelines.reproduce import DEVICE, file_name, header, literal, text
 from pipelines.reproduce.image_classification import PICTURE_NOTE
 from pipelines.tasks.clip_retrieval import GallerySearch
 
@@ -26,10 +26,10 @@ def code(request, image: str | None = None, template: str | None = None) -> str:
     return "\n".join([
         header(f"{what} with {ckpt.label}", "torch", "transformers", "pillow"),
         "import torch\nfrom PIL import Image\nfrom transformers import CLIPProcessor, pipeline\n",
-        f"MODEL = {request.model_id!r}",
-        f"IMAGE = {file_name(image)!r}  # put your picture here (the app ran on this file)",
+        f"MODEL = {literal(request.model_id)}",
+        f"IMAGE = {literal(file_name(image))}  # put your picture here (the app ran on this file)",
         f"{texts} = {_strings(request.names)}",
-        f"TEMPLATE = {hypothesis!r}  # {comment}\n",
+        f"TEMPLATE = {literal(hypothesis)}  # {comment}\n",
         DEVICE,
         "# The PIL image processor, as the app (the torchvision one resizes with slightly different numbers).",
         'processor = CLIPProcessor.from_pretrained(MODEL, backend="pil")',
@@ -51,7 +51,7 @@ def _format_string(template: str) -> str:
 
 
 def _strings(values) -> str:
-    listed = repr(list(values))
+    listed = literal(list(values))
     if len(listed) <= 80:
         return listed
     return "[\n" + "".join(f"    {text(v, 8)},\n" for v in values) + "]"
@@ -62,7 +62,7 @@ def _search(request: GallerySearch, ckpt) -> str:
     return "\n".join([
         header(f"Pictures ranked by a text with {ckpt.label}", "torch", "transformers", "pillow"),
         "import os\n\nimport torch\nfrom PIL import Image\nfrom transformers import CLIPModel, CLIPProcessor\n",
-        f"MODEL = {request.model_id!r}",
+        f"MODEL = {literal(request.model_id)}",
         f"QUERY = {text(request.query)}",
         '# The pictures the app ranked (its examples are in its repository, under assets/images): put them',
         "# in this folder. (The app ranks two files with the same bytes once.)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.core import registry
-from pipelines.reproduce import DEVICE, header, text
+from pipelines.reproduce import DEVICE, header, literal, text
 from pipelines.reproduce.text_generation import generation
 
 
@@ -13,9 +13,9 @@ def code(request) -> str:
     lines = [
         header(f"Code completion with {ckpt.label}", "torch", "transformers"),
         "import torch\nfrom transformers import pipeline\n",
-        f"MODEL = {request.model_id!r}",
+        f"MODEL = {literal(request.model_id)}",
         f"CODE = {text(request.code)}",
-        f"STOPS = {list(stops)!r}  # the completion ends before the first of these\n" if stops else "",
+        f"STOPS = {literal(list(stops))}  # the completion ends before the first of these\n" if stops else "",
         DEVICE,
         'generator = pipeline("text-generation", model=MODEL, device=device, dtype=dtype)',
         "# Code models continue the text as it is: no chat template, even for a chat model.",

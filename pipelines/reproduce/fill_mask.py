@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.core import registry
-from pipelines.reproduce import DEVICE, header, text
+from pipelines.reproduce import DEVICE, header, literal, text
 from pipelines.tasks.fill_mask import SLOT
 
 MASK = "[MASK]"  # the mask token of both curated checkpoints (BERT and DistilBERT, uncased)
@@ -14,7 +14,7 @@ def code(request) -> str:
     lines = [
         header(f"Fill-mask with {ckpt.label}", "torch", "transformers"),
         "import torch\nfrom transformers import pipeline\n",
-        f"MODEL = {request.model_id!r}",
+        f"MODEL = {literal(request.model_id)}",
         f"TEXT = {text(request.text.replace(SLOT, MASK))}",
         f"TOP_K = {request.top_k}  # candidates per mask\n",
         DEVICE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.core import registry
-from pipelines.reproduce import DEVICE, file_name, header
+from pipelines.reproduce import DEVICE, file_name, header, literal
 
 PICTURE_NOTE = ("# The app opens a picture as PIL does here, and also turns it upright (EXIF), flattens a\n"
                 "# transparent one onto white and shrinks one over 1024 px first (pipelines/readers/images.py).")
@@ -14,8 +14,8 @@ def code(request, image: str | None = None) -> str:
     return "\n".join([
         header(f"Image classification with {ckpt.label}", "torch", "transformers", "pillow"),
         "import torch\nfrom PIL import Image\nfrom transformers import AutoImageProcessor, pipeline\n",
-        f"MODEL = {request.model_id!r}",
-        f"IMAGE = {file_name(image)!r}  # put your picture here (the app ran on this file)",
+        f"MODEL = {literal(request.model_id)}",
+        f"IMAGE = {literal(file_name(image))}  # put your picture here (the app ran on this file)",
         f"TOP_K = {request.top_k}\n",
         DEVICE,
         "# The PIL image processor, as the app (the torchvision one resizes with slightly different numbers).",

@@ -4,7 +4,7 @@ out (transformers 5 has no question-answering pipeline), as pipelines/tasks/qa_s
 from __future__ import annotations
 
 from pipelines.core import registry
-from pipelines.reproduce import DEVICE, header, text
+from pipelines.reproduce import DEVICE, header, literal, text
 from pipelines.tasks.question_answering import MAX_LENGTH, NO_ANSWER, STRIDE
 
 # Above about this many characters a context may not fit one window of MAX_LENGTH tokens.
@@ -21,7 +21,7 @@ def code(request) -> str:
     lines = [
         header(f"Question answering with {ckpt.label}", "torch", "transformers"),
         "import torch\nfrom transformers import AutoModelForQuestionAnswering, AutoTokenizer\n",
-        f"MODEL = {request.model_id!r}",
+        f"MODEL = {literal(request.model_id)}",
         f"QUESTION = {text(request.question)}",
         f"CONTEXT = {text(request.context)}",
         f"MAX_ANSWER_TOKENS = {request.max_answer_tokens}\n",
@@ -32,7 +32,7 @@ def code(request) -> str:
         f'inputs = tokenizer(QUESTION, CONTEXT, truncation="only_second", max_length={MAX_LENGTH},',
         '                   return_offsets_mapping=True, return_tensors="pt")',
         'offsets = inputs.pop("offset_mapping")[0].tolist()  # each token\'s characters in the context',
-        "in_context = torch.tensor([s == 1 for s in inputs.sequence_ids(0)])  # the context's tokens, not the question's",
+        "in_context = torch.tensor([s == 1 for s in inputs.sequence_ids(0)])  # the context's tokens, True",
         "with torch.no_grad():",
         "    out = model(**inputs.to(device))",
         "start, end = out.start_logits[0].double().cpu(), out.end_logits[0].double().cpu()\n",
@@ -65,7 +65,7 @@ def code(request) -> str:
         'print(f"Characters {begin}-{finish} of the context")',
     ]
     if no_answer:
-        lines += ["if s == e == 0:", f'    print("Answer:", {NO_ANSWER!r})',
+        lines += ["if s == e == 0:", f'    print("Answer:", {literal(NO_ANSWER)})',
                   '    print(f"Confidence: {confidence:.4f}")', "else:"]
         answer = ["    " + line for line in answer]
     return "\n".join(lines + answer) + "\n"

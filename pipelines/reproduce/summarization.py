@@ -4,7 +4,7 @@ summarization pipeline), with the checkpoint's own summarization settings, as th
 from __future__ import annotations
 
 from pipelines.core import registry
-from pipelines.reproduce import DEVICE, header, text
+from pipelines.reproduce import DEVICE, header, literal, text
 
 
 def code(request) -> str:
@@ -14,7 +14,7 @@ def code(request) -> str:
     return "\n".join([
         header(f"Summarization with {ckpt.label}", "torch", "transformers", "sentencepiece"),
         "import torch\nfrom transformers import AutoModelForSeq2SeqLM, AutoTokenizer\n",
-        f"MODEL = {request.model_id!r}",
+        f"MODEL = {literal(request.model_id)}",
         f"TEXT = {text(request.text)}\n",
         DEVICE,
         "tokenizer = AutoTokenizer.from_pretrained(MODEL)",
@@ -25,7 +25,7 @@ def code(request) -> str:
         'prefix = settings.get("prefix") or ("summarize: " if model.config.model_type == "t5" else "")',
         "options = {key: value for key, value in settings.items()",
         '           if key in ("no_repeat_ngram_size", "length_penalty", "early_stopping")}\n',
-        f"# A text longer than the model's window (DistilBART 1,024 tokens, T5 512) is cut here; the app splits it",
+        "# A text longer than the model's window (DistilBART 1,024 tokens, T5 512) is cut here; the app splits it",
         f"# at sentence boundaries into window-sized {chunks}.",
         'inputs = tokenizer([prefix + TEXT], return_tensors="pt", truncation=True).to(device)',
         "with torch.no_grad():",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.core import registry
 from pipelines.families.causal_lm import GenerationParams
-from pipelines.reproduce import DEVICE, header, number, text
+from pipelines.reproduce import DEVICE, header, literal, number, text
 
 
 def code(request) -> str:
@@ -13,7 +13,7 @@ def code(request) -> str:
     lines = [
         header(f"Text generation with {ckpt.label}", "torch", "transformers"),
         "import torch\nfrom transformers import pipeline\n",
-        f"MODEL = {request.model_id!r}",
+        f"MODEL = {literal(request.model_id)}",
         f"PROMPT = {text(request.prompt)}\n",
         DEVICE,
         'generator = pipeline("text-generation", model=MODEL, device=device, dtype=dtype)',
@@ -46,8 +46,8 @@ def generation(params: GenerationParams, prompt: str, chat: bool, stops: str = "
     if params.min_new_tokens:
         call.append(f"    min_new_tokens={params.min_new_tokens},")
     if params.stop_sequences:
-        call.append(f"    stop_strings={stops or repr(list(params.stop_sequences))},  # generation ends on the token "
-                    "that completes one")
+        stop_strings = stops or literal(list(params.stop_sequences))
+        call.append(f"    stop_strings={stop_strings},  # generation ends on the token that completes one")
         call.append("    tokenizer=generator.tokenizer,  # generate() needs it to find the stop strings")
     if not chat:
         call.append("    return_full_text=False,")

@@ -4,7 +4,7 @@ has no translation pipeline), sentence by sentence as the app translates, throug
 from __future__ import annotations
 
 from pipelines.families.seq2seq import BATCH_SIZE, split_sentences
-from pipelines.reproduce import DEVICE, header, text
+from pipelines.reproduce import DEVICE, header, literal, text
 from pipelines.tasks.translation import name
 
 
@@ -17,11 +17,13 @@ def code(request) -> str:
         "import torch\nfrom transformers import AutoModelForSeq2SeqLM, AutoTokenizer\n",
     ]
     if len(hops) == 1:
-        out.append(f"MODEL = {hops[0].repo_id!r}")
+        out.append(f"MODEL = {literal(hops[0].repo_id)}")
     else:
         out += [f"# No opus-mt model translates {name(request.source)} to {name(request.target)}: the app goes "
-                "through English,", "# so the errors of both models add up.",
-                f"MODELS = [{hops[0].repo_id!r}, {hops[1].repo_id!r}]"]
+                "through English, so the", "# errors of both models add up. It splits the English text into "
+                "sentences again before the second", "# model; this program hands each sentence's English on as "
+                "it is, which is the same unless the", "# first model made one sentence of two or two of one.",
+                f"MODELS = [{literal(hops[0].repo_id)}, {literal(hops[1].repo_id)}]"]
     simple = _simple(request.text)
     if simple:
         out.append(f"TEXT = {text(request.text)}")
@@ -86,14 +88,14 @@ def _sentences(value: str) -> list[str]:
         f"lines = {_list_literal([sentences for _, sentences in layout])}",
     ]
     if any(indent for indent, _ in layout):
-        out.append(f"indents = {[indent for indent, _ in layout]!r}  # each line's indentation, kept")
+        out.append(f"indents = {literal([indent for indent, _ in layout])}  # each line's indentation, kept")
     return out + ["sentences = [sentence for line in lines for sentence in line]"]
 
 
 def _list_literal(lines: list[list[str]]) -> str:
-    if sum(len(repr(line)) for line in lines) < 80:
-        return repr(lines)
-    return "[\n" + "".join(f"    {line!r},\n" for line in lines) + "]"
+    if sum(len(literal(line)) for line in lines) < 80:
+        return literal(lines)
+    return "[\n" + "".join(f"    {literal(line)},\n" for line in lines) + "]"
 
 
 def _print(value: str) -> list[str]:

@@ -245,10 +245,12 @@ def render(bundle: Bundle, request: Request, progress: Progress = no_progress,
         return ImageResult(None, 0, params.steps, True, "", 0.0, tuple(notes))
     pipe = _request_view(bundle.model)
     done = 0
+    kept = []  # the latents after each step, for "Look inside" (pipelines/inside/text_to_image.py): 64 KB a step
 
     def step_end(pipeline, step, timestep, tensors):
         nonlocal done
         done = step + 1
+        kept.append(tensors["latents"].detach().clone())
         busy = done < params.steps
         progress(done / params.steps, f"Denoising: {done} of {params.steps} steps done" if busy else DECODING)
         if stop is not None and stop.is_set():
@@ -263,6 +265,9 @@ def render(bundle: Bundle, request: Request, progress: Progress = no_progress,
             num_inference_steps=params.steps, guidance_scale=params.guidance, width=params.width,
             height=params.height, generator=generator, output_type="latent", callback_on_step_end=step_end,
         ).images
+        from pipelines.inside.text_to_image import keep_steps  # here: that module imports this one
+
+        keep_steps(bundle, request, kept)
         if done < params.steps:
             return ImageResult(None, done, params.steps, True, "", time.perf_counter() - started, tuple(notes))
         full = params.full_quality if params.full_quality is not None else on_gpu(bundle)

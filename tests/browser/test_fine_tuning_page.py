@@ -48,6 +48,21 @@ def test_try_fine_tune_and_try_again(page, playground, artifacts):
     assert "Positive" in label.inner_text() and "Negative" in label.inner_text()
     page.screenshot(path=str(artifacts / f"{PAGE}-full.png"), full_page=True)
 
+    # A long training (every layer, one review per update, 20 epochs), stopped: the best epoch so far is kept.
+    for label, value in (("Frozen layers", "0"), ("Epochs", "20")):
+        panel.get_by_label(f"number input for {label}").fill(value)
+        panel.get_by_label(f"number input for {label}").press("Enter")
+    panel.get_by_text("Advanced", exact=True).click()
+    panel.get_by_label("number input for Batch size").fill("1")
+    panel.get_by_label("number input for Batch size").press("Enter")
+    panel.get_by_role("button", name="Fine-tune", exact=True).click()
+    panel.locator(".model-status").filter(has_text="of 20").filter(has_text="training").first.wait_for()
+    panel.get_by_role("button", name="Stop (keep the best epoch)", exact=True).click()
+    stopped = panel.locator(".model-status").filter(has_text="stopped after").first
+    stopped.wait_for()
+    assert "2 of 2 layers trained" in stopped.inner_text()  # the miniature has 2 layers: 0 frozen
+    assert "kept" in stopped.inner_text()
+
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(300)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
