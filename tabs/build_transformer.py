@@ -55,6 +55,10 @@ def build(models) -> None:
             max_steps = gr.Number(d.max_steps, precision=0, label="Max steps", info=f"1-{bt.MAX_STEPS:,}")
             max_seconds = gr.Number(d.max_seconds, label="Time limit", info=f"seconds, at most {bt.MAX_SECONDS}")
     controls = [width, heads, layers, warmup, lr_multiplier, clip, max_norm, batch_size, seed, max_steps, max_seconds]
+    gr.Markdown("Left: loss, the learning rate applied, the gradient norm (dashed: the clipping threshold) and "
+                "held-out exact match. Right: the decoder's cross-attention on a fixed held-out sentence: the "
+                "anti-diagonal of reversal appears as it learns (where it reads, not why: attention is not an "
+                "explanation by itself).", elem_classes=["pg-note"])
     progress_view = gr.HTML()
     train_status = status_box()
     with gr.Accordion("The numbers", open=False):
@@ -76,7 +80,7 @@ def build(models) -> None:
         reversal_json = gr.JSON(label="reverse_sentence")
     gr.Examples([[e] for e in data.EXAMPLES], inputs=[sentence], label="Examples (toy sentences)")
     with gr.Accordion("The model's code (pipelines/explainers/build_transformer_model.py)", open=False):
-        gr.Code(bt.model_source(), language="python", interactive=False, show_label=False)
+        gr.Code(bt.model_source(), language="python", interactive=False, show_label=False, max_lines=40)
 
     @user_errors
     def train_transformer(width=d.width, heads=d.heads, layers=d.layers, warmup=d.warmup,

@@ -14,6 +14,7 @@ from pipelines.inside import clip_retrieval as inside
 from pipelines.tasks import clip_retrieval as clip
 from ui import inside_media_views
 from ui.assistants import Tool, as_json
+from ui.code_block import Wiring, code_block
 from ui.look_inside import LookInside
 from ui.pictures import image_input, loading_note, probabilities, uploaded_path
 from ui.widgets import (
@@ -166,6 +167,25 @@ def build(models) -> None:
                    inside_media_views.clip_maps)
     rc_look.follow(events[2], [rc_image, captions, model, rc_out], inside.explain_captions,
                    inside_media_views.clip_maps)
+
+    # "Code for this result", one block under the three tabs: the program of the last of them that ran.
+    def zero_shot_request(image, labels, template, model_id):  # as each handler checks its inputs
+        path = uploaded_path(image)
+        return (clip.check_zero_shot(models, path, labels, template, model_id),
+                {"image": path, "template": clip.check_template(template)})
+
+    def search_request(query, images, include_examples, model_id):
+        return clip.check_search(models, query, [uploaded_path(f) for f in (images or [])], include_examples,
+                                 model_id)
+
+    def captions_request(image, captions, model_id):
+        path = uploaded_path(image)
+        return clip.check_captions(models, path, captions, model_id), {"image": path}
+
+    code_block(models, *(Wiring([event], inputs, request, preprocess=False) for event, (_, _, inputs, _, _), request
+                         in zip(events, wiring, (zero_shot_request, search_request, captions_request))),
+               example=lambda: zero_shot_request(str(IMAGES / "cat.png"), "cat, dog, car", clip.DEFAULT_TEMPLATE,
+                                                 default_model))
 
 
 def search_results(_pictures: list, rows: list, _status: str) -> str:

@@ -26,6 +26,7 @@ from pipelines.readers.series_csv import NO_TIME, inspect
 from pipelines.tasks import forecasting
 from ui import inside_media_charts
 from ui.assistants import Tool, as_json
+from ui.code_block import Wiring, code_block
 from ui.look_inside import LookInside
 from ui.widgets import (
     ASSETS,
@@ -157,6 +158,15 @@ def build(models) -> None:
                                                 model]))
     look.follow(forecasted, [upload, value_column, time_column, horizon, context_length, model, table],
                 inside.explain, inside_media_charts.forecast_window)
+
+    def code_request(series, value_column, time_column, horizon, context_length, model_id):  # as forecast checks it
+        return (forecasting.check(models, series, value_column, time_column, horizon, context_length, model_id),
+                {"series": series})
+
+    code_block(models, Wiring([forecasted], [upload, value_column, time_column, horizon, context_length, model],
+                              code_request),
+               example=lambda: code_request(str(ASSETS / "series" / EXAMPLES[0][0]), None, None, EXAMPLES[0][1],
+                                            forecasting.DEFAULT_CONTEXT, models.spec.default.repo_id))
 
 
 def for_assistants(_plot, table, _csv_path: str, status: str) -> str:

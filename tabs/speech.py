@@ -17,6 +17,7 @@ from pipelines.inside import speech as inside
 from pipelines.tasks import speech
 from ui import inside_media_charts
 from ui.assistants import Tool, as_json
+from ui.code_block import Wiring, code_block
 from ui.look_inside import LookInside
 from ui.widgets import (
     ASSETS,
@@ -111,6 +112,15 @@ def build(models) -> None:
                                          '...]}.', result=for_assistants))
     look.follow(transcribed, [recording, task_choice, language, model, timestamps, text, segments, heard],
                 inside.explain, inside_media_charts.speech_words)
+
+    def code_request(audio, task, language, model_id, timestamps):  # as transcribe checks it, and the file's name
+        return speech.check(models, audio, task, language, model_id, timestamps), {"audio": audio}
+
+    # The example's request without decoding its audio at start-up (the program needs only the file's name).
+    example = speech.Request(None, D.task, speech.language_code(D.language), models.spec.default.repo_id,
+                             D.timestamps)
+    code_block(models, Wiring([transcribed], [recording, task_choice, language, model, timestamps], code_request),
+               example=lambda: (example, {"audio": str(AUDIO / EXAMPLES[0][0])}))
 
 
 def for_assistants(text: str, rows: list, language: str, _status: str) -> str:

@@ -13,6 +13,7 @@ from pipelines.tasks import text_to_image
 from pipelines.tasks.text_to_image import MAX_GUIDANCE, MAX_SEED, MAX_SIDE, MAX_STEPS, MIN_SIDE, SIDE_MULTIPLE
 from ui import inside_media_views
 from ui.assistants import Tool
+from ui.code_block import Wiring, code_block
 from ui.look_inside import LookInside
 from ui.widgets import (
     StopSignals,
@@ -124,6 +125,17 @@ def build(models) -> None:
     look.follow(generated, [prompt, negative, steps, guidance, seed, width, height, full_quality, model, status],
                 inside.explain, inside_media_views.denoising)
     stop.click(signals.stop, None, None, queue=False, api_visibility="private")
+
+    def code_request(prompt, negative_prompt, steps, guidance, seed, width, height, full_quality, model_id):
+        """The request generate_image checked (its settings built the same way), for "Code for this result"."""
+        params = text_to_image.ImageParams(negative_prompt=negative_prompt or "", steps=steps, guidance=guidance,
+                                           seed=D.seed if seed is None else seed, width=width, height=height,
+                                           full_quality=True if full_quality else None)
+        return text_to_image.check(models, prompt, model_id, params)
+
+    code_block(models, Wiring([generated], [prompt, negative, steps, guidance, seed, width, height, full_quality,
+                                            model], code_request),
+               example=lambda: text_to_image.check(models, text_to_image.EXAMPLE))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ from pipelines.explainers import build_transformer as bt
 from pipelines.explainers import build_transformer_data as data
 
 APP_TASKS = ["build-a-transformer", "positions"]  # positions: another page, to show it answers meanwhile
-# Held-out exact match of the default model, seed 0, after SHORT_STEPS steps: 0.31 measured here (a
-# different CPU may round differently); with warm-up off the same run stays at 0.
-SHORT_STEPS, CALIBRATED = 200, 0.2
+# Held-out exact match of the default model, seed 0, after SHORT_STEPS steps: 0.37 measured here (0.165
+# after 150; a different CPU may round a little differently); with warm-up off the same run stays at 0.
+SHORT_STEPS, CALIBRATED = 200, 0.25
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_a_seeded_short_training_reaches_its_calibrated_accuracy_and_warmup_off_
 
 
 def test_the_same_seed_trains_the_same_model():
-    runs = [bt.with_model(bt.train_transformer(None, max_steps=30, seed=5))[0] for _ in range(2)]
+    runs = [bt.with_model(bt.train_transformer(None, max_steps=10, seed=5))[0] for _ in range(2)]
     assert runs[0]["curves"] == runs[1]["curves"] and runs[0]["probe"] == runs[1]["probe"]
 
 
@@ -270,4 +270,10 @@ def test_a_second_training_is_refused_and_the_app_answers_other_tabs_meanwhile(c
     assert not job.done(), "the training ended before the other requests were answered"
     assert not result["trained"]  # another visitor: the first one's model is not theirs
     assert answered < 10, f"another page took {answered:.1f} s while a training ran"
-    job.cancel()
+    job.cancel()  # the request is closed: its training stops at its next step and frees the visitor's slot
+    deadline = time.monotonic() + 30
+    while any(t.name.startswith("build-a-transformer training") for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the training went on after its request was cancelled"
+        time.sleep(0.2)
+    _, progress, _ = client.predict(max_steps=1, api_name="/train_transformer")
+    assert progress["status"] == "done"

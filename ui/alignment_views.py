@@ -1,11 +1,12 @@
 """Cross-attention alignment views for "Look inside" (translation, summarization): choose an output word
-and the source words it attended to light up, with their share of its attention; plus a heatmap.
+and the source words it attended to light up, their shares written below; plus a heatmap.
 
 No JavaScript, as in ui/views.py: the output words are the labels of hidden radio buttons, and one CSS
 rule per (output word, source word it attended to) colours that source word while its output word is
-chosen; the radios come before the text in the page, so `:checked ~` reaches it. Clicking, tapping or
-the arrow keys choose a word; the first one is chosen to start with. Only each output word's strongest
-source words get a rule (at most SHOWN), so a 1,000-token article stays a small page.
+chosen (another shows that word's line of shares); the radios come before the text in the page, so
+`:checked ~` reaches it. Clicking, tapping or the arrow keys choose a word; the first one is chosen to
+start with. Only each output word's strongest source words get a rule (at most SHOWN), so a 1,000-token
+article stays a small page.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ STYLE = """<style>
 .pg-align .pg-pick { position: absolute; opacity: 0; width: 1px; height: 1px; }
 .pg-align .pg-out label { cursor: pointer; border-radius: 3px; padding: 1px 0; white-space: pre-wrap; }
 .pg-align .pg-out label:hover { background: #e0e7ff; }
-.pg-align .pg-src span { position: relative; border-radius: 3px; white-space: pre-wrap; }
-.pg-align .pg-src span::after { position: absolute; left: 0; top: -1.1em; font-size: 9px; line-height: 1;
-  color: #4338ca; white-space: nowrap; }
-.pg-align .pg-line { margin: 4px 0; line-height: 2.3; font-size: 14px; }
+.pg-align .pg-src span { border-radius: 3px; white-space: pre-wrap; }
+.pg-align .pg-line { margin: 4px 0; line-height: 1.9; font-size: 14px; }
+.pg-align .pg-why > div { display: none; }
 </style>"""
 
 
@@ -47,11 +47,13 @@ def chooser(source_tokens: list[str], output_tokens: list[str], alignment: list[
             source_label: str = "Source", output_label: str = "Output") -> str:
     """The output as words to choose from; the source below with the chosen word's attention on it."""
     uid = _uid(source_tokens, output_tokens)
-    rules, radios, labels = [], [], []
+    rules, radios, labels, why = [], [], [], []
     for i, (token, row) in enumerate(zip(output_tokens, alignment)):
         pick = f"{uid}-o{i}"
         radios.append(f'<input type="radio" class="pg-pick" name="{uid}" id="{pick}"{" checked" if i == 0 else ""}>')
         labels.append(f'<label for="{pick}" title="{_e(_tip(source_tokens, row))}">{_e(token or "·")}</label>')
+        why.append(f'<div class="{uid}-w{i}">{_e(shown(token).strip() or "·")} {_e(_tip(source_tokens, row))}</div>')
+        rules.append(f"#{pick}:checked ~ .pg-why .{uid}-w{i} {{ display: block; }}")
         rules.append(f"#{pick}:checked ~ .pg-out label[for={pick}] {{ outline: 2px solid #4f46e5; "
                      "background: #e0e7ff; }")
         rules.append(f"#{pick}:focus-visible ~ .pg-out label[for={pick}] {{ outline: 3px dashed #4f46e5; }}")
@@ -59,17 +61,17 @@ def chooser(source_tokens: list[str], output_tokens: list[str], alignment: list[
         for j in sorted(range(len(row)), key=lambda j: -row[j])[:SHOWN]:
             if row[j] >= LEAST:
                 rules.append(f"#{pick}:checked ~ .pg-src .{uid}-s{j} {{ background: {views.color(row[j], 0, top)}; "
-                             f"color: {'#fff' if row[j] > 0.6 * top else '#111'}; }}"
-                             f"#{pick}:checked ~ .pg-src .{uid}-s{j}::after {{ content: '{round(100 * row[j])}%'; }}")
+                             f"color: {'#fff' if row[j] > 0.6 * top else '#111'}; }}")
     source = "".join(f'<span class="{uid}-s{j}">{_e(t)}</span>' for j, t in enumerate(source_tokens))
     return (f'{STYLE}<style>{"".join(rules)}</style><div class="pg-view pg-align">{"".join(radios)}'
             f'<div class="pg-line pg-out"><b>{_e(output_label)}</b> (choose a word): {"".join(labels)}</div>'
-            f'<div class="pg-line pg-src"><b>{_e(source_label)}</b>: {source}</div></div>')
+            f'<div class="pg-line pg-src"><b>{_e(source_label)}</b>: {source}</div>'
+            f'<div class="pg-why">{"".join(why)}</div></div>')
 
 
 def _tip(source_tokens: list[str], row: list[float]) -> str:
     top = sorted(range(len(row)), key=lambda j: -row[j])[:3]
-    return "looked most at " + ", ".join(f"{shown(source_tokens[j]).strip() or '·'} {row[j]:.0%}" for j in top)
+    return "looked most at " + ", ".join(f"“{shown(source_tokens[j]).strip() or '·'}” {row[j]:.0%}" for j in top)
 
 
 def pair_view(pair: dict, source_label: str, output_label: str) -> str:

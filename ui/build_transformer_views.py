@@ -22,7 +22,7 @@ def _e(text) -> str:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0e}" if value and (abs(value) < 0.01 or abs(value) >= 1000) else f"{value:.3g}"
+    return f"{value:.1e}" if value and (abs(value) < 0.001 or abs(value) >= 10000) else f"{value:.3g}"
 
 
 def line_chart(xs: list, ys: list, title: str, color: str = "#4f46e5", log: bool = False,
@@ -45,7 +45,8 @@ def line_chart(xs: list, ys: list, title: str, color: str = "#4f46e5", log: bool
         v = math.log10(y) if log else y
         return PAD_L + plot_w * x / x_hi, PAD_T + plot_h * (1 - (v - lo) / (hi - lo))
 
-    parts = [f'<svg role="img" aria-label="{_e(title)}" width="{CHART_W}" height="{CHART_H}" '
+    # Scales with its column (viewBox), so that two charts side by side fit a phone too.
+    parts = [f'<svg role="img" aria-label="{_e(title)}" style="width:100%;height:auto;max-width:{CHART_W}px" '
              f'viewBox="0 0 {CHART_W} {CHART_H}" xmlns="http://www.w3.org/2000/svg">',
              f'<text x="{PAD_L}" y="12" font-size="11" font-weight="bold">{_e(title)}</text>',
              f'<rect x="{PAD_L}" y="{PAD_T}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#9ca3af"/>']
@@ -90,8 +91,8 @@ def training_view(update: dict) -> str:
         line_chart(evals["step"], [100 * v for v in evals["exact_match"]], "Held-out exact match %", "#15803d",
                    low=0, high=100, x_max=steps),
     ]
-    grid = ('<div style="display:grid;grid-template-columns:repeat(2,max-content);gap:4px">'
-            + "".join(charts) + "</div>")
+    grid = ('<div style="display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:4px;'
+            f'width:min(100%,{2 * CHART_W + 4}px)">' + "".join(charts) + "</div>")
     probe = update["probe"]
     attention = heatmap(probe["cross_attention"], probe["rows"], probe["cols"], low=0.0, high=1.0, cell=18,
                         title=f"Probe at step {update['measured_at']:,}: cross-attention, layer {probe['layer']}")

@@ -150,7 +150,8 @@ def forecast_window(result: dict) -> str:
     padded = result["patches"][0]["padded"] if result["patches"] else 0
     line = (f"Blue: the last {length:,} points ({whole}) that Chronos-Bolt read, in {patches} patches of {size} "
             f"(light and dark stripes){f', the oldest padded with {padded} missing values' if padded else ''}"
-            f"{' and a [REG] token' if result['reg_token'] else ''}: {patches} tokens for its encoder. It read them "
+            f"{' and a [REG] token' if result['reg_token'] else ''}: {patches + result['reg_token']} tokens for its "
+            f"encoder. It read them "
             f"scaled: (value − {result['loc']:.4g}) / {result['scale']:.4g}; the token strip shows each patch's "
             f"scaled mean (blue below 0, red above). Orange: the median and 80% band of the next {horizon} steps.")
     if length < total:

@@ -103,11 +103,12 @@ def denoising(result: dict) -> str:
         f'<figure class="pg-step"><img src="{p["picture"]}" width="{result["side"][0]}" '
         f'height="{result["side"][1]}" alt="preview after step {p["step"]}"><figcaption>step {p["step"]} of '
         f'{total}</figcaption></figure>' for p in result["previews"])
-    line = f"The latents after each of the {done} denoising steps"
+    line = f"The latents after each of the {done} denoising steps" if done != 1 else "The latents after the one step"
     if done < total:
         line += f" (the run was stopped after {done} of {total})"
     if len(result["previews"]) < done:
         line += f", {len(result['previews'])} of them evenly spaced"
-    line += (f", decoded small ({result['side'][0]}×{result['side'][1]} px) by the tiny decoder TAESD. Early "
-             "steps still hold the noise the sampler adds back for the next step.")
+    line += f", decoded small ({result['side'][0]}×{result['side'][1]} px) by the tiny decoder TAESD."
+    if done > 1:
+        line += " Early steps still hold the noise the sampler adds back for the next step."
     return f'{CSS}{STYLE}<div class="pg-view"><div>{_e(line)}</div><div class="pg-media pg-steps">{figures}</div></div>'

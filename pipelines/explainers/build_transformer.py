@@ -40,13 +40,29 @@ MAX_SECONDS = 90  # the server's cap on one training's time
 WAIT_S = 120  # longest wait for a free slot before a training is refused
 MIN_WIDTH, MAX_WIDTH, MAX_HEADS, MAX_LAYERS = 8, 128, 8, 4
 MAX_WARMUP, MAX_BATCH, MAX_STEPS, MAX_SEED = 4000, 256, 20_000, 2**32 - 1
-# One-click experiments: the settings they change from the defaults, and what to look for (measured:
-# bench/results/train_transformer.md).
+# One-click experiments: the settings they change from the defaults, and what to look for. The numbers
+# were measured with this code (held-out exact match at fixed steps, seeds 0 and 1; the same on any machine
+# up to rounding); bench/results/train_transformer.md has the times.
 EXPERIMENTS = {
-    "Warm-up off": ({"warmup": 0}, "TBD"),
-    "One layer": ({"layers": 1}, "TBD"),
-    "No clipping, high learning rate": ({"clip": False, "lr_multiplier": 5.0}, "TBD"),
-    "Defaults": ({}, "TBD"),
+    "Warm-up off": ({"warmup": 0}, (
+        "The formula then starts at its peak: 0.18 at step 1, 14 times the defaults' highest rate (0.0125 at "
+        "step 200). Watch the loss jump in the first steps, then stall: measured 0 % exact match at every "
+        "report up to step 1,500 (seeds 0 and 1), the loss stuck near 2.9, the model guessing common words.")),
+    "One layer": ({"layers": 1}, (
+        "One encoder and one decoder layer: 23,995 parameters instead of 45,371, and each step about twice "
+        "as fast. Reversal is one look back at the mirrored source position, so one layer learns it too: "
+        "measured 77 % and 36 % at step 250, 97 % and 93 % at step 750 (seeds 0 and 1), against 58.5 % at "
+        "step 250 and 94.5 % at step 500 with two layers (seed 0). Depth pays on harder tasks.")),
+    "No clipping, high learning rate": ({"clip": False, "lr_multiplier": 5.0}, (
+        "Five times the formula's rate, no clipping: the gradient norm jumps far above the dashed line and the "
+        "loss jumps with it. Measured 21 % exact match at step 500 (seeds 0 and 1) where the defaults reach "
+        "94.5 %, and seed 0 fell from 89.5 % at step 1,250 to 53 % at 1,500. Turning clipping back on at this "
+        "rate did not rescue it (9 % and 30 % at step 500): Adam already divides each gradient by its usual "
+        "size, so here the rate is what hurts; clipping guards against rare huge gradients.")),
+    "Defaults": ({}, (
+        "Width 32, 4 heads, 2 layers, warm-up 200 steps, rate as the formula gives it, clipping at norm 1, "
+        "64 sentences a step: 95 % held-out exact match after 550-600 steps (seeds 0 and 1); the run stops "
+        "by itself once all 200 held-out sentences come out exactly reversed.")),
 }
 NO_MODEL = ("No model has been trained in this session yet: press Train (through the API: call "
             "/train_transformer with the same client) first, then reverse a sentence.")
@@ -72,7 +88,7 @@ def check_config(width=DEFAULTS.width, heads=DEFAULTS.heads, layers=DEFAULTS.lay
         batch_size=_whole("Batch size", batch_size, 1, MAX_BATCH),
         seed=_whole("Seed", seed, 0, MAX_SEED), max_steps=max_steps,
         max_seconds=_number("Time limit", max_seconds, 1, MAX_SECONDS,
-                                  hint=f"Seconds; the server allows at most {MAX_SECONDS}."),
+                            hint=f"Seconds; the server allows at most {MAX_SECONDS}."),
         report_every=min(DEFAULTS.report_every, max_steps),
     )
 

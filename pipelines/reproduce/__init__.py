@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import textwrap
 
 # The tab's task id -> the module here that writes its code.
 MODULES = {
@@ -81,6 +82,11 @@ def _pieces(value: str) -> list[str]:
         if line:
             pieces.append(line)
     return pieces
+
+
+def comment(said: str, width: int = 100) -> str:
+    """A sentence or two as comment lines of at most `width` characters."""
+    return textwrap.fill(said, width, initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False)
 
 
 def header(what: str, *packages: str) -> str:

@@ -32,7 +32,7 @@ def code(request) -> str:
         f'inputs = tokenizer(QUESTION, CONTEXT, truncation="only_second", max_length={MAX_LENGTH},',
         '                   return_offsets_mapping=True, return_tensors="pt")',
         'offsets = inputs.pop("offset_mapping")[0].tolist()  # each token\'s characters in the context',
-        "in_context = torch.tensor([s == 1 for s in inputs.sequence_ids(0)])  # the context's tokens, True",
+        "in_context = torch.tensor([s == 1 for s in inputs.sequence_ids(0)])  # True on the context's tokens",
         "with torch.no_grad():",
         "    out = model(**inputs.to(device))",
         "start, end = out.start_logits[0].double().cpu(), out.end_logits[0].double().cpu()\n",

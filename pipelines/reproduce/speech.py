@@ -87,13 +87,13 @@ def code(request, audio: str | None = None) -> str:
 _DETECT = f'''
 # The language Whisper hears in the first {WINDOW_S} s: one decoder step after <|startoftranscript|>, and a
 # softmax over its language tokens.
-start = torch.tensor([[config.decoder_start_token_id]], device=device)
+decoder_start = torch.tensor([[config.decoder_start_token_id]], device=device)
 with torch.no_grad():
     first = features[..., :{WINDOW_S * 100}]  # 100 feature frames a second
-    logits = model(input_features=first, decoder_input_ids=start, use_cache=False).logits[0, -1]
-tokens, token_ids = zip(*config.lang_to_id.items())
-probs = logits[list(token_ids)].float().softmax(-1)
-LANGUAGE, probability = tokens[int(probs.argmax())].strip("<|>"), float(probs.max())
+    logits = model(input_features=first, decoder_input_ids=decoder_start, use_cache=False).logits[0, -1]
+languages, language_ids = zip(*config.lang_to_id.items())  # "<|en|>": its token id, ...
+probs = logits[list(language_ids)].float().softmax(-1)
+LANGUAGE, probability = languages[int(probs.argmax())].strip("<|>"), float(probs.max())
 '''
 
 _LANGUAGE = '''heard = f"{LANGUAGES.get(LANGUAGE, LANGUAGE).title()} ({LANGUAGE})"

@@ -4,7 +4,7 @@ has no translation pipeline), sentence by sentence as the app translates, throug
 from __future__ import annotations
 
 from pipelines.families.seq2seq import BATCH_SIZE, split_sentences
-from pipelines.reproduce import DEVICE, header, literal, text
+from pipelines.reproduce import DEVICE, comment, header, literal, text
 from pipelines.tasks.translation import name
 
 
@@ -19,15 +19,16 @@ def code(request) -> str:
     if len(hops) == 1:
         out.append(f"MODEL = {literal(hops[0].repo_id)}")
     else:
-        out += [f"# No opus-mt model translates {name(request.source)} to {name(request.target)}: the app goes "
-                "through English, so the", "# errors of both models add up. It splits the English text into "
-                "sentences again before the second", "# model; this program hands each sentence's English on as "
-                "it is, which is the same unless the", "# first model made one sentence of two or two of one.",
+        out += [comment(f"No opus-mt model translates {name(request.source)} to {name(request.target)}: the app "
+                        "goes through English, so the errors of both models add up. It splits the English text "
+                        "into sentences again before the second model; this program hands each sentence's English "
+                        "on as it is, which is the same unless the first model made one sentence of two or two "
+                        "of one."),
                 f"MODELS = [{literal(hops[0].repo_id)}, {literal(hops[1].repo_id)}]"]
     simple = _simple(request.text)
     if simple:
         out.append(f"TEXT = {text(request.text)}")
-    out += [f"BEAMS = {request.num_beams}\n", DEVICE, _translate_function(), ""]
+    out += [f"BEAMS = {request.num_beams}\n", DEVICE, _translate_function(), "\n"]
     out += ["sentences = [TEXT.strip()]"] if simple else _sentences(request.text)
     if len(hops) == 1:
         out.append("translations = translate(MODEL, sentences)")
@@ -60,7 +61,7 @@ def translate(model_id, sentences):
             ids = model.generate(**inputs, num_beams=BEAMS, max_length=limit)
         for i, translated in zip(batch, tokenizer.batch_decode(ids, skip_special_tokens=True)):
             translations[i] = translated.strip()
-    return translations'''.strip("\n")
+    return translations'''.rstrip("\n")
 
 
 def _layout(value: str) -> list[tuple[str, list[str]]]:
@@ -104,6 +105,6 @@ def _print(value: str) -> list[str]:
         return ["print(translations[0])"]
     joined = '" ".join(t for t in (next(done) for _ in line) if t)'
     if any(indent for indent, _ in layout):
-        return ["done = iter(translations)",
-                f'print("\\n".join(indent + {joined} if line else "" for indent, line in zip(indents, lines)))']
-    return ["done = iter(translations)", f'print("\\n".join({joined} for line in lines))']
+        return ["done = iter(translations)", "for indent, line in zip(indents, lines):",
+                f'    print(indent + {joined} if line else "")']
+    return ["done = iter(translations)", "for line in lines:", f"    print({joined})"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_tabs import ERROR_TOAST, open_page, run_first_example
+from tests.conftest import ForwardPasses
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -68,3 +69,33 @@ def test_look_inside_the_first_examples_result(page, playground, artifacts, task
     page.screenshot(path=str(artifacts / f"{task_id}-inside-phone.png"))
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{task_id}: the page is {overflow}px wider than a phone (wide views must scroll inside)"
+
+
+def test_the_open_block_follows_each_new_result_and_reopening_recomputes_nothing(page, playground):
+    task_id = "fill-mask"
+    if task_id not in playground.task_ids:
+        pytest.skip(f"the {task_id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
+    page.goto(f"{playground.url}embed/{task_id}")
+    open_page(page, task_id)
+    panel = page.locator(".pg-page:visible").first
+    block = inside_block(panel)
+    block.get_by_role("button", name="Look inside").click()  # before any result: says what to do
+    block.locator(".pg-inside-status").filter(has_text="No result to look into yet").first.wait_for()
+    run_first_example(page, task_id)  # the block is open: it looks into the new result by itself
+    status = block.locator(".pg-inside-status").filter(has_text="Computed in").first
+    status.wait_for()
+    view = block.locator(".pg-inside-view").first
+    assert "chased" in view.inner_text()
+    passes = ForwardPasses(playground.models.task(task_id).bundle().model)  # the tests' own hook on the model
+    try:
+        block.get_by_role("button", name="Look inside").click()  # close and reopen on the same result
+        block.get_by_role("button", name="Look inside").click()
+        page.wait_for_timeout(1500)
+        assert passes.calls == 0 and "chased" in view.inner_text()  # drawn already: nothing computed again
+        panel.get_by_label("Text").fill("Paris is the [MASK] of France.")
+        panel.locator("button.primary").filter(visible=True).first.click()
+        page.wait_for_function("el => el.innerText.includes('paris')", arg=view.element_handle(), timeout=60_000)
+        assert "chased" not in view.inner_text()
+        assert passes.calls == 2  # the answer, then one pass for the view
+    finally:
+        passes.remove()
