@@ -40,9 +40,9 @@ def run_case(label: str, **settings) -> dict:
     reached, last, clock = None, None, None
     for update in bt.train_transformer(None, session=session, **settings):
         last = update
-        clock = clock or training_clock(session)
+        clock = training_clock(session) if clock is None else clock
         if reached is None and update.get("measured_at") == update["step"] and update["exact_match"] >= GOAL:
-            reached = (time.perf_counter() - started, update["step"], time.clock_gettime(clock))
+            reached = (time.perf_counter() - started, update["step"], cpu_seconds(clock))
     total = time.perf_counter() - started
     row = {"case": label, "seed": settings.get("seed", 0), "reached": reached, "final": last["final_accuracy"],
            "steps": last["step"], "seconds": total, "ended": last["stopped_by"]}
@@ -51,10 +51,17 @@ def run_case(label: str, **settings) -> dict:
     return row
 
 
-def training_clock(session: str) -> int:
+def training_clock(session: str) -> int | None:
     """The CPU-time clock of the run's thread: the seconds one core spent on it, whatever else ran."""
-    thread = next(t for t in threading.enumerate() if t.name == f"build-a-transformer training {session}")
-    return time.pthread_getcpuclockid(thread.ident)
+    thread = next((t for t in threading.enumerate() if t.name == f"build-a-transformer training {session}"), None)
+    return time.pthread_getcpuclockid(thread.ident) if thread else None
+
+
+def cpu_seconds(clock: int | None) -> float | str:
+    try:
+        return time.clock_gettime(clock)
+    except (OSError, TypeError):  # the thread has ended (its last report comes after it)
+        return ""
 
 
 def other_page_ms(repeats: int = 20) -> float:
@@ -74,7 +81,7 @@ def other_page_ms(repeats: int = 20) -> float:
 
 def pair() -> list[dict]:
     """Two default trainings at once (the app's MAX_AT_ONCE), seeds 0 and 1."""
-    rows: list[dict] = [{}, {}]
+    rows: list[dict] = [{}, {}]  # filled by the two threads
 
     def one(i: int) -> None:
         rows[i] = run_case("defaults, 2 at once", seed=i)

@@ -79,8 +79,8 @@ def build(models) -> None:
         best validation accuracy is kept for classify_sentiment in the same session. One training per visitor.
 
         Args:
-            frozen_layers: Encoder layers frozen from the bottom, 0 to 6 (0 trains all; 6 trains only the head).
-            learning_rate: AdamW learning rate, 1e-6 to 1e-2 (default 1e-4).
+            frozen_layers: Encoder layers frozen from the bottom, 0 to 6 (default 5; 0 trains all; 6 only the head).
+            learning_rate: AdamW learning rate, 1e-6 to 1e-2 (default 3e-4).
             epochs: Passes over the training reviews, 1 to 20.
             batch_size: Reviews per update, 1 to 128.
             seed: Random seed (head, order, dropout), a whole number >= 0.

@@ -30,7 +30,7 @@ STYLE = """<style>
 .pg-align .pg-out label:hover { background: #e0e7ff; }
 .pg-align .pg-src span { border-radius: 3px; white-space: pre-wrap; }
 .pg-align .pg-line { margin: 4px 0; line-height: 1.9; font-size: 14px; }
-.pg-align .pg-why > div { display: none; }
+.pg-align .pg-why > div { display: none; color: #4338ca; }
 </style>"""
 
 
@@ -65,8 +65,8 @@ def chooser(source_tokens: list[str], output_tokens: list[str], alignment: list[
     source = "".join(f'<span class="{uid}-s{j}">{_e(t)}</span>' for j, t in enumerate(source_tokens))
     return (f'{STYLE}<style>{"".join(rules)}</style><div class="pg-view pg-align">{"".join(radios)}'
             f'<div class="pg-line pg-out"><b>{_e(output_label)}</b> (choose a word): {"".join(labels)}</div>'
-            f'<div class="pg-line pg-src"><b>{_e(source_label)}</b>: {source}</div>'
-            f'<div class="pg-why">{"".join(why)}</div></div>')
+            f'<div class="pg-why">{"".join(why)}</div>'
+            f'<div class="pg-line pg-src"><b>{_e(source_label)}</b>: {source}</div></div>')
 
 
 def _tip(source_tokens: list[str], row: list[float]) -> str:

@@ -32,10 +32,10 @@ from ui.widgets import user_errors
 
 log = logging.getLogger(__name__)
 LABEL = "Code for this result"
-INTRO = ("The short Python program that reproduces the result above: the same model, settings and input, "
-         "written as chapter 9 teaches. Copy it with the button at its top right.")
-MINIATURE_NOTE = (" This app runs offline miniatures: the program names the real checkpoint, so it prints the real "
-                  "model's answer, not the miniature's.")
+INTRO = ("The Python program that reproduces the result above, as chapter 9 writes it: the same model, "
+         "settings and input. The button at its top right copies it.")
+MINIATURE_NOTE = (" (The app runs offline miniatures here; the program names the real checkpoint, whose answer "
+                  "differs.)")
 
 
 @dataclass

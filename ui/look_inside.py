@@ -23,7 +23,9 @@ one after its public event is wired:
 - `inputs`: the components the model side needs, the tab's inputs first, then its result component(s).
   A Dataframe's value arrives as a list of rows (not pandas), everything else as the handler gets it.
 - `explain(models, *values) -> dict`: the model side, `pipelines/inside/<task>.py` (its docstring has
-  the conventions: one forward pass with the loaded model, JSON-like rounded values, `notes`).
+  the conventions: one forward pass with the loaded model, JSON-like rounded values, `notes`). A
+  UserInputError (any PlaygroundError) it raises is shown as that sentence in the block's status line;
+  anything else is a bug, logged, with user_errors' short message.
 - `draw(dict) -> str`: the HTML (ui/views.py pieces; a task's own variant in a ui/inside_*_views.py).
   A dict with a `message` (nothing to draw, and why) is shown as that sentence instead.
 
@@ -41,6 +43,7 @@ from html import escape as html_escape
 
 import gradio as gr
 
+from pipelines.core.errors import PlaygroundError
 from ui.widgets import default_concurrency, user_errors
 
 LABEL = "Look inside"
@@ -91,7 +94,10 @@ class LookInside:
             if snapshot is None:
                 return "", NO_RESULT, None
             started = time.perf_counter()
-            result = explain(models, *snapshot)
+            try:
+                result = explain(models, *snapshot)
+            except PlaygroundError as exc:  # a sentence for the person: kept in the status line, not a toast
+                return "", f"⚠️ {exc}", None
             html = f"<p>{html_escape(result['message'])}</p>" if result.get("message") else draw(result)
             seconds = time.perf_counter() - started
             notes = "".join(f"\n\n{note}" for note in result.get("notes", ()))

@@ -436,7 +436,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
             "fine-tuning", "Fine-tuning", "fine-tuning a pre-trained model", "fine_tuning", (MINILM,),
             (Endpoint("fine_tune", ("frozen_layers",), "Fine-tune all-MiniLM-L6-v2 for sentiment on the bundled "
                       "reviews, streamed: training and validation loss and accuracy per epoch.",
-                      {"frozen_layers": 4, "epochs": 1, "seed": 0}),
+                      {"frozen_layers": 5, "epochs": 1, "seed": 0}),
              Endpoint("classify_sentiment", ("text",), "Positive or negative, with probabilities, by the model this "
                       "session fine-tuned.", {"text": "I love this product!"})),
             "Chapter 14: Fine-Tuning Transformer Models; Chapter 7",

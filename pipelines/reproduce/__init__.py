@@ -1,9 +1,10 @@
 """The short program that reproduces a task's result: "Code for this result" under each task tab.
 
-One module per task turns the task's checked Request into runnable Python source (a string): the same
-checkpoint, the same settings, the person's own input, written the way the course's chapter 9 writes it
-(transformers' `pipeline()` where transformers 5 still has the task, the Auto classes and `generate`
-where it does not, diffusers, chronos-forecasting). Where the app does more than the minimal program
+One module per task (named like the task's id: text_generation.py for "text-generation") turns the
+task's checked Request into runnable Python source (a string): the same checkpoint, the same settings,
+the person's own input, written the way the course's chapter 9 writes it (transformers' `pipeline()`
+where transformers 5 still has the task, the Auto classes and `generate` where it does not, diffusers,
+chronos-forecasting). Where the app does more than the minimal program
 (QA windows, summary chunks, pivot translation, long audio, cleaning a CSV) the code says so in a comment.
 
 Pure Python: nothing here imports torch, so the UI side can build the code for any request cheaply.
@@ -23,16 +24,9 @@ import importlib
 import re
 import textwrap
 
-# The tab's task id -> the module here that writes its code.
-MODULES = {
-    "text-generation": "text_generation", "code-completion": "code_completion", "translation": "translation",
-    "summarization": "summarization", "question-answering": "question_answering", "fill-mask": "fill_mask",
-    "image-classification": "image_classification", "clip": "clip", "speech": "speech",
-    "text-to-image": "text_to_image", "forecasting": "forecasting",
-}
 DEFAULTS_NOTE = ("# This is the code for the tab's example input and default settings. Run the tab and it\n"
                  "# becomes the code for exactly what you ran: your input, your settings, your model.\n")
-JUST, FOR_EXAMPLE = "as the Transformer Playground just computed it", "for the tab's example"
+JUST, FOR_EXAMPLE = "as the Transformer Playground computed it", "for the tab's example"
 WIDTH = 72  # characters of a long text per source line
 # The device and precision lines every program shares: the app's own choice (pipelines/core/device.py).
 DEVICE = ('# As the app: a GPU in half precision when there is one, else the CPU in full precision.\n'
@@ -43,10 +37,7 @@ DEVICE = ('# As the app: a GPU in half precision when there is one, else the CPU
 def source(task_id: str, request, *, example: bool = False, **inputs) -> str:
     """The program for a checked request of `task_id` (`inputs`: what the request does not keep, such as
     an uploaded file's name); `example`: the tab's defaults, shown before anything ran."""
-    if task_id not in MODULES:
-        raise KeyError(f"No code for {task_id!r}; known: {', '.join(MODULES)}")
-    module = importlib.import_module(f"pipelines.reproduce.{MODULES[task_id]}")
-    code = module.code(request, **inputs)
+    code = writer(task_id).code(request, **inputs)
     return DEFAULTS_NOTE + code.replace(JUST, FOR_EXAMPLE, 1) if example else code
 
 
@@ -60,6 +51,17 @@ def literal(value) -> str:
         inner = ", ".join(literal(v) for v in value)
         return f"[{inner}]" if isinstance(value, list) else f"({inner}{',' if len(value) == 1 else ''})"
     return repr(value)
+
+
+def writer(task_id: str):
+    """The module that writes a task's programs: pipelines/reproduce/<task id with underscores>.py."""
+    name = f"pipelines.reproduce.{task_id.replace('-', '_')}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise KeyError(f"No code for {task_id!r}: {name} does not exist") from None
 
 
 def text(value: str, indent: int = 4) -> str:
