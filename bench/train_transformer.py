@@ -129,7 +129,7 @@ def write(rows, alone_ms, during_ms, load_before, load_after, threads) -> None:
         f"on one core in its own thread (the app's other threads: {threads}). Load average (1, 5, 15 min) before: "
         f"{', '.join(f'{v:.2f}' for v in load_before)}; after: {', '.join(f'{v:.2f}' for v in load_after)}. "
         f"Goal: {GOAL:.0%} held-out exact match within {GOAL_S:.0f} s with the defaults (width 32, 4 heads, "
-        "2 layers, warm-up 200, clipping at 1, batch 64; 45,371 parameters).",
+        "2 layers, warm-up 200, half the formula's rate, clipping at 1, batch 64; 45,371 parameters).",
         "",
         "| case | seed | s to 95 % | CPU s to 95 % | steps to 95 % | final exact match | steps | s | ended by | goal |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",

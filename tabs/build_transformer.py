@@ -95,7 +95,7 @@ def build(models) -> None:
             heads: Attention heads, 1 to 8 (default 4).
             layers: Encoder layers and as many decoder layers, 1 to 4 (default 2).
             warmup: Warm-up steps of the learning-rate formula, 0 (off) to 4000 (default 200).
-            lr_multiplier: Factor on the formula's learning rate, 0.01 to 10 (default 1).
+            lr_multiplier: Factor on the formula's learning rate, 0.01 to 10 (default 0.5).
             clip: Clip the gradient's norm (default true).
             max_norm: Clipping threshold, 0.01 to 100 (default 1).
             batch_size: Sentences per step, 1 to 256 (default 64).

@@ -162,7 +162,7 @@ def test_a_summary_of_chunk_summaries_has_no_alignment_to_show(models):
 
 
 @pytest.mark.parametrize("case", range(len(EXAMPLES["question_answering"])))
-@pytest.mark.parametrize("model_id", ["distilbert/distilbert-base-cased-distilled-squad", "deepset/roberta-base-squad2"])
+@pytest.mark.parametrize("model_id", [None, "deepset/roberta-base-squad2"])  # SQuAD 1.1, and 2.0 ("no answer")
 def test_the_qa_views_best_span_is_the_answer_shown(models, case, model_id):
     qa = models.task("question-answering")
     example = EXAMPLES["question_answering"][case]
@@ -183,8 +183,30 @@ def test_the_qa_views_best_span_is_the_answer_shown(models, case, model_id):
     window = result["windows"][chosen["window"]]
     assert strip[0]["start_char"] == window["start"]
     assert "".join(t["before"] + t["text"] for t in strip) == example["context"][window["start"]:window["end"]]
-    if not qa.checkpoint(model_id).traits:  # no "no answer" option: the strips are distributions
+    if "no-answer" not in qa.checkpoint(model_id).traits:  # no "no answer" option: the strips are distributions
         assert sum(t["p_start"] for t in strip) == pytest.approx(1.0, abs=len(strip) * 5e-5)
+
+
+def test_when_no_answer_wins_the_view_says_so_and_shows_the_spans_it_beat(models, monkeypatch):
+    qa = models.task("question-answering")
+    read = question_answering.read_windows
+
+    def sure_there_is_none(reader, windows, progress=None):  # hand-set scores: the first token (CLS) wins
+        starts, ends = read(reader, windows)
+        starts[:, 0] = ends[:, 0] = 50.0
+        return starts, ends
+
+    monkeypatch.setattr(question_answering, "read_windows", sure_there_is_none)
+    squad2 = "deepset/roberta-base-squad2"
+    answer = question_answering.answer(qa, "Where is the Eiffel Tower?", "The Eiffel Tower is in Paris.", squad2)
+    assert not answer.has_answer
+    result = inside_qa.explain(qa, "Where is the Eiffel Tower?", "The Eiffel Tower is in Paris.", squad2, 30,
+                               question_answering.NO_ANSWER)
+    chosen = result["chosen"]
+    assert result["matches_shown"] and not chosen["has_answer"] and chosen["score"] == 100.0
+    assert chosen["probability"] == pytest.approx(answer.score, abs=1e-4)
+    assert "'No answer' won" in result["notes"][0]
+    assert result["rivals"] and all(r["score"] < chosen["score"] for r in result["rivals"])
 
 
 def test_the_qa_view_says_when_the_answer_shown_is_not_what_the_model_picks(models):

@@ -32,6 +32,15 @@ def test_text_literals_read_back_as_the_same_string(value):
     assert ast.literal_eval(literal([value, None, 1.5])) == [value, None, 1.5]
 
 
+def test_a_file_is_named_by_its_own_name_never_by_the_servers_folder():
+    from pipelines.reproduce import file_name
+
+    assert file_name("/tmp/gradio/3f2a/cat.png") == "cat.png"
+    assert file_name("C:\\Users\\me\\talk.wav") == "talk.wav"
+    assert file_name("https://example.org/pictures/dog.jpg?size=2") == "dog.jpg"
+    assert file_name("data:image/png;base64,iVBORw0KGgo/AAA") == file_name(None) == "your_file"
+
+
 def variants(models) -> list[tuple[str, Any, dict, str]]:
     """(task id, request, source()'s other inputs, a text the program must contain): every shape of program."""
     import numpy as np
@@ -107,7 +116,8 @@ def test_every_program_compiles_names_its_checkpoint_once_and_keeps_the_input(mo
         model_ids = [h.repo_id for h in request.hops] if task_id == "translation" else [request.model_id]
         for model_id in model_ids:
             assert code.count(f'"{model_id}"') == 1, (task_id, model_id)
-        assert "pip install" in code.splitlines()[1]
+        assert code.startswith("# As the Transformer Playground computed it: ") and "\n# pip install torch" in code
+        assert max(len(line) for line in code.splitlines()) <= 100, "a line wider than the block at iframe size"
 
 
 def test_the_example_says_it_is_one_and_an_unknown_task_is_refused(models):
@@ -115,7 +125,7 @@ def test_the_example_says_it_is_one_and_an_unknown_task_is_refused(models):
     from pipelines.tasks import fill_mask
 
     code = source("fill-mask", fill_mask.check(models.task("fill-mask"), fill_mask.EXAMPLE), example=True)
-    assert code.startswith(DEFAULTS_NOTE) and "for the tab's example" in code and "computed it" not in code
+    assert code.startswith(DEFAULTS_NOTE) and "# For the tab's example: fill-mask" in code and "computed" not in code
     with pytest.raises(KeyError, match="No code for 'tokens'"):  # an explainer page has none
         source("tokens", None)
 
@@ -148,12 +158,11 @@ def test_the_tab_writes_the_program_of_the_inputs_after_a_successful_run(models)
     assert writer.concurrency_id not in {p.id for p in PAGES}
     written = writer.fn("Guten Tag!", "German", "English", 3)
     assert '"Guten Tag!"' in written and '"Helsinki-NLP/opus-mt-de-en"' in written and "BEAMS = 3" in written
-    with pytest.raises(gr.Error, match="pick a different target"):
-        writer.fn("Hallo", "German", "German", 1)
+    # Inputs changed during the run into ones its check refuses: the block says so instead of a stale program.
+    assert "pick a different target language" in writer.fn("Hallo", "German", "German", 1)
 
 
 def test_the_clip_block_follows_each_of_its_three_endpoints_with_raw_file_payloads(models):
-    import gradio as gr
 
     from app import build_app
 
@@ -170,5 +179,4 @@ def test_the_clip_block_follows_each_of_its_three_endpoints_with_raw_file_payloa
     assert 'NAMES = ["fruit.jpg"]' in written and 'QUERY = "a red car"' in written
     written = captions(picture, "a bowl of fruit\na car", model)
     assert 'CAPTIONS = ["a bowl of fruit", "a car"]' in written and 'TEMPLATE = "{}"' in written
-    with pytest.raises(gr.Error, match="at least 2"):
-        captions(picture, "only one", model)
+    assert "Give at least 2 different captions" in captions(picture, "only one", model)

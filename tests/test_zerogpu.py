@@ -9,6 +9,7 @@ import types
 import pytest
 
 from pipelines.core.errors import ModelUnavailableError
+from pipelines.core.registry import PAGES
 from pipelines.core.settings import Settings
 from tests.conftest import tiny_settings
 from ui import zerogpu
@@ -87,10 +88,16 @@ def test_off_zero_gpu_no_event_is_wrapped_and_spaces_is_not_imported(built_app, 
 
 def test_on_zero_gpu_only_model_events_run_inside_spaces_gpu(built_app, fake_spaces):
     demo, models = built_app
-    assert zerogpu.wrap_events(demo.fns.values(), models, env=ZERO) == 2
-    wrapped = {f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
-    assert wrapped == {"generate_text", "complete_code"}  # not Stop, not the deep-link load
-    assert fake_spaces.durations == [30, 30]  # both tasks' gpu_seconds in the registry
+    count = zerogpu.wrap_events(demo.fns.values(), models, env=ZERO)
+    wrapped = [f for f in demo.fns.values() if hasattr(f.fn, "zerogpu")]
+    assert count == len(wrapped)
+    # The public endpoints and the tabs' private model events ("Look inside"), never Stop or the deep-link load:
+    # exactly the events in a task's concurrency group.
+    assert {"generate_text", "complete_code"} <= {f.api_name for f in wrapped}
+    assert all(f.concurrency_id in APP_TASKS for f in wrapped)
+    assert not [f.api_name for f in demo.fns.values()
+                if f.concurrency_id in APP_TASKS and f.fn is not None and not hasattr(f.fn, "zerogpu")]
+    assert set(fake_spaces.durations) == {30}  # both tasks' gpu_seconds in the registry
     assert fake_spaces.auto_wrap_disabled  # gradio must not wrap the helper events itself
     for f in demo.fns.values():
         if f.api_name == "generate_text":
@@ -171,11 +178,14 @@ def test_on_the_whole_app_exactly_the_public_endpoints_get_a_gpu(fake_spaces, mo
     demo = app.build_app(models)
     zerogpu.wrap_events(demo.fns.values(), models, env=ZERO)
     on_gpu = {"/" + f.api_name for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
-    assert on_gpu == set(PUBLIC_ENDPOINTS)
+    assert set(PUBLIC_ENDPOINTS) <= on_gpu  # and the pages' private model events (in a page's concurrency group)
+    pages = {spec.id for spec in PAGES}
+    assert all(f.concurrency_id in pages for f in demo.fns.values() if hasattr(f.fn, "zerogpu"))
     durations = {"/" + f.api_name: f.fn.zerogpu for f in demo.fns.values() if hasattr(f.fn, "zerogpu")}
     from tests.api_contract import ENDPOINTS
 
-    assert durations == {e.api_name: spec.gpu_seconds for spec, e in ENDPOINTS}
+    assert {name: durations[name] for name in PUBLIC_ENDPOINTS} == {e.api_name: spec.gpu_seconds
+                                                                    for spec, e in ENDPOINTS}
     assert durations["/transcribe"] == 90 and durations["/generate_text"] == 30
 
 

@@ -1,14 +1,15 @@
 """"Look inside": a collapsed block under a task's result that shows what happened inside the model for
 the result just shown, computed only when the person opens it (issue 10, part 1).
 
-A tab adds it in two lines, one where it belongs in the layout (under the result and status line) and
-one after its public event is wired:
+A tab adds it in two lines: one where it belongs in the layout (under the result, full width: after the
+row of input and settings columns, so that a map has room), and one after its public event is wired:
 
     from pipelines.inside import text_generation as inside
     from ui import inside_text_views
     from ui.look_inside import LookInside
     ...
-    status = status_box()
+    with gr.Row():
+        ...the tab's columns: inputs, result, status line, settings...
     look = LookInside(models, "One line: what the view shows, and what it does not.")
     ...
     event = public_event(models, [run.click], generate_text, [prompt, model, ...], [output, status])
@@ -20,6 +21,9 @@ one after its public event is wired:
   copies the values of `inputs` into a per-session `gr.State` (the snapshot), so the view always looks
   at the result that was shown, with the inputs that produced it, even after the person edits a box or
   picks another model; `.failure()` forgets it (the boxes may then hold a partial or older result).
+  (Reading the visible boxes when the block opens would be simpler, but they can be edited after the
+  run: the view would explain a result no model produced. A State output added to the public event
+  would change its API outputs.)
 - `inputs`: the components the model side needs, the tab's inputs first, then its result component(s).
   A Dataframe's value arrives as a list of rows (not pandas), everything else as the handler gets it.
 - `explain(models, *values) -> dict`: the model side, `pipelines/inside/<task>.py` (its docstring has
@@ -61,7 +65,10 @@ class LookInside:
             self.view = gr.HTML(elem_classes=["pg-inside-view"])
             self.status = gr.Markdown(elem_classes=["pg-inside-status"])
         self.snapshot = gr.State(None)  # the values of `inputs` when the last result was shown
-        self.shown = gr.State(None)  # the snapshot the view draws now (None: nothing drawn)
+        # Each snapshot's number, and the number of the one the view draws (None: nothing drawn). Numbers,
+        # not the values, are compared: a picture's array has no plain `==`.
+        self.serial = gr.State(0)
+        self.shown = gr.State(None)
         self.is_open = gr.State(False)
         self.asked = gr.State(0)  # a counter: each change runs the model side once
 
@@ -74,23 +81,23 @@ class LookInside:
 
         def remember(*values):
             snapshot = [_plain(v) for v in values[:n]]
-            is_open, asked = values[n], values[n + 1]
+            is_open, asked, serial = values[n:]
             if is_open:  # the person is watching: look into the new result now that it is shown
-                return snapshot, gr.skip(), asked + 1, gr.skip(), "Looking inside…"
-            return snapshot, None, gr.skip(), "", ""  # the old view must not pass for the new result's
+                return snapshot, serial + 1, gr.skip(), asked + 1, gr.skip(), "Looking inside…"
+            return snapshot, serial + 1, None, gr.skip(), "", ""  # the old view must not pass for the new one's
 
         def forget():
             return None, None, "", FAILED
 
-        def opened(snapshot, shown, asked):
+        def opened(snapshot, serial, shown, asked):
             if snapshot is None:
                 return True, gr.skip(), "", NO_RESULT
-            if snapshot == shown:  # already drawn: reopening costs nothing
+            if serial == shown:  # already drawn: reopening costs nothing
                 return True, gr.skip(), gr.skip(), gr.skip()
             return True, asked + 1, gr.skip(), "Looking inside…"
 
         @user_errors
-        def look_inside(snapshot):
+        def look_inside(snapshot, serial):
             if snapshot is None:
                 return "", NO_RESULT, None
             started = time.perf_counter()
@@ -101,15 +108,15 @@ class LookInside:
             html = f"<p>{html_escape(result['message'])}</p>" if result.get("message") else draw(result)
             seconds = time.perf_counter() - started
             notes = "".join(f"\n\n{note}" for note in result.get("notes", ()))
-            return html, f"Computed in {seconds:.2f} s from the result shown above.{notes}", snapshot
+            return html, f"Computed in {seconds:.2f} s from the result shown above.{notes}", serial
 
-        event.success(remember, [*inputs, self.is_open, self.asked],
-                      [self.snapshot, self.shown, self.asked, self.view, self.status], **quick)
+        event.success(remember, [*inputs, self.is_open, self.asked, self.serial],
+                      [self.snapshot, self.serial, self.shown, self.asked, self.view, self.status], **quick)
         event.failure(forget, None, [self.snapshot, self.shown, self.view, self.status], **quick)
-        self.box.expand(opened, [self.snapshot, self.shown, self.asked],
+        self.box.expand(opened, [self.snapshot, self.serial, self.shown, self.asked],
                         [self.is_open, self.asked, self.view, self.status], **quick)
         self.box.collapse(lambda: False, None, self.is_open, **quick)
-        self.asked.change(look_inside, [self.snapshot], [self.view, self.status, self.shown],
+        self.asked.change(look_inside, [self.snapshot, self.serial], [self.view, self.status, self.shown],
                           api_visibility="private", concurrency_id=models.spec.id,
                           concurrency_limit=default_concurrency(models), show_progress="minimal")
 

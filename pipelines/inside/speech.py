@@ -13,8 +13,8 @@ is the likeliest 20 ms frame after a 100 ms moving average, its region the conti
 the peak at half the peak's height or more. That is where the model looked while writing the word: a
 good guide to where it was said, not a timestamp (Whisper's word timestamps add dynamic time warping).
 
-Long recordings: the tab's segments are grouped into 30 s windows again (each window starts at a
-segment's start, as the long-form decoding did), one encoder pass each, up to MAX_WINDOWS.
+Long recordings: the tab's segments are grouped into 30 s windows again (each starts where the last
+segment of the one before ended, as the long-form decoding seeks), one encoder pass each, up to MAX_WINDOWS.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def explain(models, recording, task=speech.DEFAULTS.task, language=speech.DEFAUL
 
 
 def _heard_code(heard) -> str | None:
-    found = re.search(r"\(([a-z]{2,3}|haw|yue)\)", str(heard or ""))
+    found = re.search(r"\(([a-z]{2,3})\)", str(heard or ""))  # "German (de), detected with 93% confidence"
     return found.group(1) if found else None
 
 
@@ -75,13 +75,16 @@ def _windows(text: str, rows, duration: float) -> tuple[list[tuple[float, str]],
         cut = [] if duration <= speech.WINDOW_S else [f"Only the first {speech.WINDOW_S} s are read: the "
                                                       "segments that place the rest were not shown."]
         return [(0.0, text)], cut
+    # As the long-form decoding read them: the first window at 0 s, each next one where the last complete
+    # segment of the one before ended (its seek), holding the segments that end within its 30 s.
     windows: list[tuple[float, list[str]]] = []
-    for start, end, said in rows:
-        start, end = float(start), float(end)
-        if windows and end <= windows[-1][0] + speech.WINDOW_S:
+    seek = 0.0
+    for _start, end, said in rows:
+        if windows and float(end) <= windows[-1][0] + speech.WINDOW_S:
             windows[-1][1].append(str(said).strip())
         else:
-            windows.append((start, [str(said).strip()]))
+            windows.append((seek, [str(said).strip()]))
+        seek = float(end)
     notes = []
     if len(windows) > MAX_WINDOWS:
         notes.append(f"Only the first {MAX_WINDOWS} windows of 30 s are shown (of {len(windows)}).")

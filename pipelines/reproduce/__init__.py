@@ -26,7 +26,7 @@ import textwrap
 
 DEFAULTS_NOTE = ("# This is the code for the tab's example input and default settings. Run the tab and it\n"
                  "# becomes the code for exactly what you ran: your input, your settings, your model.\n")
-JUST, FOR_EXAMPLE = "as the Transformer Playground computed it", "for the tab's example"
+JUST, FOR_EXAMPLE = "As the Transformer Playground computed it", "For the tab's example"
 WIDTH = 72  # characters of a long text per source line
 # The device and precision lines every program shares: the app's own choice (pipelines/core/device.py).
 DEVICE = ('# As the app: a GPU in half precision when there is one, else the CPU in full precision.\n'
@@ -93,7 +93,7 @@ def comment(said: str, width: int = 100) -> str:
 
 def header(what: str, *packages: str) -> str:
     """The comment that opens every program: what it reproduces and what to install."""
-    return f"# {what}, {JUST}.\n# pip install {pip(*packages)}\n"
+    return f"{comment(f'{JUST}: {what[:1].lower()}{what[1:]}.')}\n# pip install {pip(*packages)}\n"
 
 
 def pip(*packages: str) -> str:
@@ -117,5 +117,7 @@ def number(value: float) -> str:
 
 
 def file_name(path) -> str:
-    """The last part of an uploaded file's path (Gradio keeps uploads under a temporary folder)."""
-    return re.split(r"[\\/]", str(path or ""))[-1] or "your_file"
+    """The last part of an uploaded file's path (Gradio keeps uploads under a temporary folder); a
+    generic name for a file given inline (a data: URL has no name)."""
+    path = str(path or "")
+    return ("" if path.startswith("data:") else re.split(r"[\\/]", path.split("?")[0])[-1]) or "your_file"

@@ -42,7 +42,7 @@ def filled(words):
     return out
 
 
-# As the app's table: each candidate in the sentence, the other masks filled with their likeliest word.
+# As the app's table: each candidate in the sentence, other masks filled with their likeliest word.
 print("mask  rank  candidate        probability  sentence")
 best = [candidates[0] for candidates in tokens]
 for m, (mask, candidates) in enumerate(zip(results, tokens)):

@@ -29,7 +29,7 @@ def code(request, series: str | None = None) -> str:
             f"TIME_COLUMN = {literal(history.time_column)}" + ("" if history.time_column else "  # steps 1, 2, ..."),
         ]
     else:
-        lines.append(f"VALUES = {literal([float(v) for v in history.values])}  # oldest first, evenly spaced")
+        lines.append(f"VALUES = {_numbers([float(v) for v in history.values])}  # oldest first, evenly spaced")
     lines += [
         f"HORIZON = {request.horizon}  # steps ahead (Chronos-Bolt predicts 64 in one pass, then extends its own)",
         f"CONTEXT = {len(history.values)}  # the most recent points the model reads\n",
@@ -48,7 +48,7 @@ def code(request, series: str | None = None) -> str:
     else:
         lines.append("values = np.array(VALUES)[-CONTEXT:]")
     lines += [
-        "levels = [float(q) for q in pipeline.quantiles]  # the nine quantiles it predicts: 0.1, 0.2, ..., 0.9",
+        "levels = [float(q) for q in pipeline.quantiles]  # the quantiles it predicts: 0.1, 0.2, ..., 0.9",
         "quantiles, _mean = pipeline.predict_quantiles(torch.tensor(values, dtype=torch.float32),",
         "                                              prediction_length=HORIZON, quantile_levels=levels,",
         "                                              limit_prediction_length=False)",
@@ -72,3 +72,11 @@ def code(request, series: str | None = None) -> str:
         '    print(f"{time}  {lo:.6g}  {mid:.6g}  {hi:.6g}")',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _numbers(values: list[float], per_line: int = 10) -> str:
+    """A list of numbers, ten to a line when it is long."""
+    if len(values) <= per_line:
+        return literal(values)
+    rows = [", ".join(literal(v) for v in values[i:i + per_line]) for i in range(0, len(values), per_line)]
+    return "[\n" + "".join(f"    {row},\n" for row in rows) + "]"

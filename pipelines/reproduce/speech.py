@@ -31,12 +31,12 @@ def code(request, audio: str | None = None) -> str:
         (f"LANGUAGE = {literal(request.language)}  # {language_name(request.language)}, as chosen" if request.language
          else "LANGUAGE = None  # None: detect it, as the app did") + "\n",
         DEVICE,
-        "# pipeline(\"automatic-speech-recognition\", model=MODEL)(AUDIO, generate_kwargs={\"num_beams\": 1}) gives",
-        "# the same text in one line, but cuts its timestamped chunks from the tokens differently from these segments.",
+        "# In one line, pipeline(\"automatic-speech-recognition\", model=MODEL)(AUDIO, generate_kwargs=",
+        "# {\"num_beams\": 1}) gives the same text, but cuts its timestamped chunks differently.",
         "processor = WhisperProcessor.from_pretrained(MODEL)",
         "model = WhisperForConditionalGeneration.from_pretrained(MODEL, dtype=dtype).to(device).eval()",
         "config = model.generation_config",
-        "# 16 kHz mono samples, decoded by ffmpeg as the app decodes them (it averages a stereo file's channels).",
+        "# 16 kHz mono samples, decoded by ffmpeg as the app does (it averages a stereo file's channels).",
         'with open(AUDIO, "rb") as f:',
         f"    samples = ffmpeg_read(f.read(), {SAMPLE_RATE})",
     ]
@@ -45,9 +45,9 @@ def code(request, audio: str | None = None) -> str:
             f"# Over {WINDOW_S} s: the whole recording's features; generate reads them {WINDOW_S} s at a time, each "
             "window", "# starting at the last complete segment (Whisper's own long-form decoding; the app switches "
             "to fixed", f"# {WINDOW_S} s windows when a model keeps ending segments after a few tenths of a second).",
-            f"inputs = processor.feature_extractor(samples, sampling_rate={SAMPLE_RATE}, return_tensors=\"pt\", "
-            "truncation=False,",
-            '                                     padding="longest", return_attention_mask=True)',
+            f"inputs = processor.feature_extractor(samples, sampling_rate={SAMPLE_RATE}, return_tensors=\"pt\",",
+            '                                     truncation=False, padding="longest",',
+            "                                     return_attention_mask=True)",
         ]
     else:
         lines += [f"# Log-mel features, the recording padded with silence to {WINDOW_S} s as Whisper was trained.",
@@ -58,8 +58,8 @@ def code(request, audio: str | None = None) -> str:
     else:
         lines.append("probability = None")
     lines += [
-        f"# Greedy, at most {MAX_NEW_TOKENS} tokens per {WINDOW_S} s window (openai/whisper's sample_len) or the "
-        "checkpoint's own limit.",
+        f"# Greedy, at most {MAX_NEW_TOKENS} tokens per {WINDOW_S} s window (openai/whisper's sample_len) or",
+        "# the checkpoint's own limit.",
         f"limit = min({MAX_NEW_TOKENS}, config.max_length)",
         "options = {\"task\": TASK, \"language\": LANGUAGE, \"max_length\": limit}",
         "with torch.no_grad():",
@@ -67,8 +67,8 @@ def code(request, audio: str | None = None) -> str:
     if segments:
         mask = "inputs.get(\"attention_mask\")" if long_form else "None"
         lines += [
-            f"    out = model.generate(features, attention_mask={mask}, return_timestamps=True, "
-            "return_segments=True, **options)",
+            f"    out = model.generate(features, attention_mask={mask},",
+            "                         return_timestamps=True, return_segments=True, **options)",
             "segments = [(float(s[\"start\"]), float(s[\"end\"]), s[\"tokens\"]) for s in out[\"segments\"][0]]",
             "ids = [int(t) for _, _, tokens in segments for t in tokens]",
         ]
@@ -90,22 +90,24 @@ _DETECT = f'''
 decoder_start = torch.tensor([[config.decoder_start_token_id]], device=device)
 with torch.no_grad():
     first = features[..., :{WINDOW_S * 100}]  # 100 feature frames a second
-    logits = model(input_features=first, decoder_input_ids=decoder_start, use_cache=False).logits[0, -1]
+    out = model(input_features=first, decoder_input_ids=decoder_start, use_cache=False)
+    logits = out.logits[0, -1]
 languages, language_ids = zip(*config.lang_to_id.items())  # "<|en|>": its token id, ...
 probs = logits[list(language_ids)].float().softmax(-1)
 LANGUAGE, probability = languages[int(probs.argmax())].strip("<|>"), float(probs.max())
 '''
 
 _LANGUAGE = '''heard = f"{LANGUAGES.get(LANGUAGE, LANGUAGE).title()} ({LANGUAGE})"
-heard += f", detected with {probability:.0%} confidence" if probability is not None else ", as chosen"
+heard += ", as chosen" if probability is None else f", detected with {probability:.0%} confidence"
 print("Language:", heard + (", translated to English" if TASK == "translate" else ""))'''
 
 _SEGMENTS = f'''
-# Segments, with their times kept inside the recording (the last window is padded with silence, and a
-# model may put a timestamp there), to Whisper's timestamp steps.
+# Segments, their times kept inside the recording (the last window is padded with silence, and
+# a model may put a timestamp there), to Whisper's timestamp steps.
 last = math.floor(len(samples) / {SAMPLE_RATE} * 100) / 100
 for start, end, tokens in segments:
     start = min(round(max(start, 0.0), 2), last)
     end = min(round(max(end, start), 2), last)
-    print(f"{{start:.2f}}-{{end:.2f}} s  {{processor.tokenizer.decode(tokens, skip_special_tokens=True).strip()}}")
+    said = processor.tokenizer.decode(tokens, skip_special_tokens=True).strip()
+    print(f"{{start:.2f}}-{{end:.2f}} s  {{said}}")
 '''

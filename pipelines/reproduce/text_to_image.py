@@ -33,8 +33,8 @@ def code(request) -> str:
         "pipe = AutoPipelineForText2Image.from_pretrained(MODEL, dtype=dtype).to(device)",
     ]
     if p.full_quality:
-        lines.append("# Full quality: the model's own VAE decodes the picture (slow on a CPU, where the app's "
-                     "default is TAESD).")
+        lines.append("# Full quality: the model's own VAE decodes the picture (slow on a CPU, where the app\n"
+                     "# decodes with TAESD by default).")
     else:
         lines += [
             'if device == "cpu":',
@@ -45,8 +45,8 @@ def code(request) -> str:
     lines += [
         "generator = torch.Generator(device=device).manual_seed(SEED)",
         "image = pipe(",
-        "    prompt=PROMPT, negative_prompt=NEGATIVE_PROMPT, num_inference_steps=STEPS, guidance_scale=GUIDANCE,",
-        "    width=WIDTH, height=HEIGHT, generator=generator,",
+        "    prompt=PROMPT, negative_prompt=NEGATIVE_PROMPT, num_inference_steps=STEPS,",
+        "    guidance_scale=GUIDANCE, width=WIDTH, height=HEIGHT, generator=generator,",
         ").images[0]",
         'image.save("result.png")',
         'print(f"Saved result.png ({image.width}x{image.height})")',

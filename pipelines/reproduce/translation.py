@@ -54,7 +54,7 @@ def translate(model_id, sentences):
         inputs = tokenizer([sentences[i] for i in batch], return_tensors="pt", padding=True,
                            truncation=True, max_length=window).to(device)
         longest = int(inputs["attention_mask"].sum(dim=1).max())
-        # A translation may grow to about twice its input (German often takes more words than English).
+        # A translation may grow to about twice its input (German often takes more words).
         # max_length counts the decoder's start token too, hence + 1.
         limit = min(window - 1, 2 * longest + 16) + 1
         with torch.no_grad():
