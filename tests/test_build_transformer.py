@@ -19,9 +19,9 @@ from pipelines.explainers import build_transformer as bt
 from pipelines.explainers import build_transformer_data as data
 
 APP_TASKS = ["build-a-transformer", "positions"]  # positions: another page, to show it answers meanwhile
-# Held-out exact match of the default model, seed 0, after SHORT_STEPS steps: 0.37 measured here (0.165
+# Held-out exact match of the default model, seed 0, after SHORT_STEPS steps: 0.465 measured here (0.22
 # after 150; a different CPU may round a little differently); with warm-up off the same run stays at 0.
-SHORT_STEPS, CALIBRATED = 200, 0.25
+SHORT_STEPS, CALIBRATED = 200, 0.3
 
 
 @pytest.fixture(scope="module")

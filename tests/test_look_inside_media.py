@@ -106,23 +106,41 @@ def test_segments_are_grouped_into_the_windows_long_form_decoding_read():
     assert inside_speech._windows("all of it", [], 12.0) == ([(0.0, "all of it")], [])
 
 
-def test_cross_attention_rows_over_time_sum_to_one_and_words_lie_in_the_clip(models):
-    sp = models.task("speech")
-    whisper = sp.get(None, attention="eager").bundle
+def test_cross_attention_rows_over_time_sum_to_one_and_are_the_eager_models_weights(models):
+    import torch
+
+    whisper = models.task("speech").bundle()
     samples = audio.decode(HELLO)
     features, _ = inside_speech.speech._features(whisper, samples)
     frames = math.ceil(audio.duration_s(samples) / inside_speech.FRAME_S)
+    prompt = inside_speech.prompt_ids(whisper, "en", "transcribe")
     tokens = whisper.tokenizer(" Transformers turn sound into text.", add_special_tokens=False)["input_ids"]
-    rows = inside_speech.token_attention(whisper, features, inside_speech.prompt_ids(whisper, "en", "transcribe"),
-                                         tokens, frames)
+    loaded = whisper.attention
+    rows = inside_speech.token_attention(whisper, features, prompt, tokens, frames)
+    assert whisper.attention == loaded  # computed beside the pass: the model was not switched
     assert tuple(rows.shape) == (len(tokens), frames) and frames == 117
     assert rows.sum(-1).tolist() == pytest.approx([1.0] * len(tokens), abs=1e-5)
+    whisper.use_attention("eager")  # what output_attentions returns, for comparison
+    try:
+        with torch.inference_mode():
+            out = whisper.model(input_features=features, decoder_input_ids=torch.tensor([prompt + tokens]),
+                                output_attentions=True, use_cache=False)
+    finally:
+        whisper.use_attention(loaded)
+    heads = inside_speech.alignment_heads(whisper)
+    eager = torch.stack([out.cross_attentions[layer][0, head] for layer, head in heads]).mean(0)
+    eager = eager[len(prompt) - 1: len(prompt) - 1 + len(tokens), :frames]
+    assert torch.allclose(rows, eager / eager.sum(-1, keepdim=True), atol=1e-5)
+
+
+def test_words_lie_in_the_clip(models):
+    sp = models.task("speech")
     result = inside_speech.explain(sp, HELLO, "transcribe", "detect", None, True,
                                    "Transformers turn sound into text.", [], "English (en), detected")
     assert [w["word"] for w in result["words"]] == ["Transformers", "turn", "sound", "into", "text."]
     for w in result["words"]:
         assert 0 <= w["start"] <= w["peak"] <= w["end"] <= result["duration"] and 0 < w["share"] <= 1
-        assert sum(w["curve"]) == pytest.approx(1.0, abs=2e-3) and len(w["curve"]) == frames  # < CURVE_BINS
+        assert sum(w["curve"]) == pytest.approx(1.0, abs=2e-3) and len(w["curve"]) == 117  # frames < CURVE_BINS
     assert result["language"] == "en" and len(result["envelope"]) == inside_speech.ENVELOPE_BINS
     drawn = inside_media_charts.speech_words(result)
     assert drawn.count('class="pg-word"') == 5 and "Transformers" in drawn

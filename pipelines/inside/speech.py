@@ -3,15 +3,16 @@ cross-attention over time.
 
 Whisper's encoder turns each 30 s window into 1,500 vectors, one per 20 ms of audio; every token the
 decoder writes attends over them (cross-attention). One teacher-forced forward pass (the transcript
-shown, read after the same start, language, task and no-timestamps tokens; the model switched to eager
-attention in place) gives, for each token, that attention at the step that wrote it (the query is the
-token before). Averaged over the checkpoint's alignment heads (the heads OpenAI found to follow the
-speech, in its generation config; all heads of the upper half of the decoder when it names none),
-restricted to the frames of real audio and renormalised, each token's row is a distribution over time
-(it sums to 1). A word's row is the mean of its tokens' rows (Whisper's own word splitting). Its peak
-is the likeliest 20 ms frame after a 100 ms moving average, its region the contiguous frames around
-the peak at half the peak's height or more. That is where the model looked while writing the word: a
-good guide to where it was said, not a timestamp (Whisper's word timestamps add dynamic time warping).
+shown, read after the same start, language, task and no-timestamps tokens) gives, for each token, that
+attention at the step that wrote it (the query is the token before); the weights are computed beside
+the pass rather than by switching the model to eager attention (see `token_attention`). Averaged over
+the checkpoint's alignment heads (the heads OpenAI found to follow the speech, in its generation
+config; all heads of the upper half of the decoder when it names none), restricted to the frames of
+real audio and renormalised, each token's row is a distribution over time (it sums to 1). A word's row
+is the mean of its tokens' rows (Whisper's own word splitting). Its peak is the likeliest 20 ms frame
+after a 100 ms moving average, its region the contiguous frames around the peak at half the peak's
+height or more. That is where the model looked while writing the word: a good guide to where it was
+said, not a timestamp (Whisper's word timestamps add dynamic time warping).
 
 Long recordings: the tab's segments are grouped into 30 s windows again (each starts where the last
 segment of the one before ended, as the long-form decoding seeks), one encoder pass each, up to MAX_WINDOWS.
@@ -44,7 +45,7 @@ def explain(models, recording, task=speech.DEFAULTS.task, language=speech.DEFAUL
     text = str(text or "").strip()
     if not text:
         return {"model_id": request.model_id, "message": "The transcript is empty: there is no word to place."}
-    whisper = local_bundle(models, request.model_id, attention="eager")
+    whisper = local_bundle(models, request.model_id)
     duration = audio.duration_s(request.samples)
     code = _heard_code(heard) or request.language
     if code is None and speech.is_multilingual(whisper):
@@ -102,16 +103,45 @@ def prompt_ids(whisper, code: str, task: str) -> list[int]:
 
 def token_attention(whisper, features, prompt: list[int], tokens: list[int], frames: int):
     """(tokens, frames): for each text token, the alignment heads' cross-attention at the step that wrote it,
-    over the first `frames` encoder positions, renormalised so that each row sums to 1."""
+    over the first `frames` encoder positions, renormalised so that each row sums to 1.
+
+    The model keeps its sdpa attention, which returns no weights: each alignment head's weights are
+    computed from what its cross-attention module receives in the pass (the decoder's hidden states and
+    the encoder's output), with the module's own projections, as eager attention computes them:
+    softmax(q_proj(h) * scaling . k_proj(encoder)). Switching the model to eager instead would cost the
+    encoder's 1,500-position self-attention 1.6x its sdpa time, here and in every later transcription of
+    the tab (the switch stays). tests/test_look_inside_media.py checks both give the same weights."""
     import torch
 
     model = whisper.model
-    ids = torch.tensor([prompt + tokens], device=whisper.device)
-    with torch.inference_mode():
-        encoded = model.get_encoder()(features)  # no encoder self-attention maps: 1500 x 1500 per head
-        out = model(encoder_outputs=encoded, decoder_input_ids=ids, output_attentions=True, use_cache=False)
     heads = alignment_heads(whisper)
-    cross = torch.stack([out.cross_attentions[layer][0, head] for layer, head in heads]).float().mean(0)
+    decoder_layers = model.get_decoder().layers
+    seen: dict[int, tuple] = {}
+
+    def capture(layer: int):
+        def hook(module, args, kwargs):
+            seen[layer] = (args[0] if args else kwargs["hidden_states"], kwargs["key_value_states"])
+        return hook
+
+    hooks = [decoder_layers[layer].encoder_attn.register_forward_pre_hook(capture(layer), with_kwargs=True)
+             for layer in sorted({layer for layer, _ in heads})]
+    ids = torch.tensor([prompt + tokens], device=whisper.device)
+    try:
+        with torch.inference_mode():
+            encoded = model.get_encoder()(features)
+            model(encoder_outputs=encoded, decoder_input_ids=ids, use_cache=False)
+            maps = []
+            for layer, head in heads:
+                attention, (hidden, memory) = decoder_layers[layer].encoder_attn, seen[layer]
+                part = slice(head * attention.head_dim, (head + 1) * attention.head_dim)
+                query = torch.nn.functional.linear(hidden[0], attention.q_proj.weight[part],
+                                                   attention.q_proj.bias[part]) * attention.scaling
+                key = torch.nn.functional.linear(memory[0], attention.k_proj.weight[part])  # k_proj has no bias
+                maps.append((query @ key.T).float().softmax(-1))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    cross = torch.stack(maps).mean(0)
     rows = cross[len(prompt) - 1: len(prompt) - 1 + len(tokens), :frames].cpu()  # query = the token before
     return rows / rows.sum(-1, keepdim=True).clamp_min(1e-12)
 

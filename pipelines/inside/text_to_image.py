@@ -13,7 +13,7 @@ the same seed gives the same latents, so the previews are the run's own either w
 What a preview is: the latent after step k (the sampler's x_t, with the noise it adds back for the
 next step: with few steps the early ones are mostly noise), shrunk to PREVIEW_SIDE pixels by averaging
 latent cells and decoded by TAESD (the tab's own decoder on a CPU). Previews are small and soft: a
-512x512 TAESD decode takes about 2.5 s on 2 cores, a 128x128 one a sixteenth of that. At most
+512x512 TAESD decode takes about 2.5 s on 2 cores, a 128x128 one about a tenth of that. At most
 MAX_PREVIEWS steps are decoded, evenly spaced, always including the last.
 """
 
