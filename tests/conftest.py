@@ -57,14 +57,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def patient_url_ok(url: str, timeout_s: float = 60.0) -> bool:
+    """Gradio's start-up probe of its own page (`networking.url_ok`) gives up at the first HEAD that takes
+    over 3 s; on a 2-core CI machine running other test workers, the whole app's first page can. Same
+    probe, retried until `timeout_s`."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.head(url, timeout=10, verify=False).status_code < 400:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
 def launch_app(settings, task_ids=None, models=None):
     """Launch the real app in this process (as `python app.py` does) and return its URL and parts."""
+    import gradio.networking
+
     from app import build_app, launch
     from pipelines.core.loading import ModelManager
 
     models = models or ModelManager(settings)
     demo = build_app(models, task_ids)
     port = free_port()
+    gradio.networking.url_ok = patient_url_ok  # tests only: see its docstring
     launch(demo, prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     return SimpleNamespace(url=f"http://127.0.0.1:{port}/", models=models, demo=demo)
 

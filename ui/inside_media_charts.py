@@ -16,7 +16,11 @@ from ui.views import CSS, PALETTE, color
 
 W = 720  # viewBox width
 LEFT, RIGHT = 44, 12  # margins for the axis labels
-LANES = 3  # rows of word labels under the waveform, so neighbours do not overlap
+LANES = 4  # rows of word labels under the waveform, so neighbours do not overlap
+CHAR_PX = 6.6  # width of a label's character at font size 11
+PX_PER_S = 110  # a long recording gets a wider chart (scrolling) so that its words' labels fit
+MAX_WIDTH = 8000
+LISTED_OPEN = 30  # words listed under the chart, open; more go in a closed <details>
 MIN_WIDTH = 520  # px: below this the chart scrolls inside the view
 WORD_COLOURS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2"]
 
@@ -25,9 +29,25 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _svg(height: int, body: str, label: str) -> str:
-    return (f'<svg viewBox="0 0 {W} {height}" role="img" aria-label="{_e(label)}" '
-            f'style="width:100%;min-width:{MIN_WIDTH}px;height:auto" xmlns="http://www.w3.org/2000/svg">{body}</svg>')
+def _svg(height: int, body: str, label: str, width: int = W) -> str:
+    """Scaled to the view's width when `width` is W; a wider chart keeps its pixels and scrolls sideways."""
+    size = f"width:100%;min-width:{MIN_WIDTH}px" if width <= W else f"width:{width}px"
+    return (f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(label)}" '
+            f'style="{size};height:auto" xmlns="http://www.w3.org/2000/svg">{body}</svg>')
+
+
+def _lanes(centres: list[float], labels: list[str]) -> list[int | None]:
+    """A lane (row) for each label under the waveform: the first one where it clears the label before it,
+    None when none does (the word is still in the list under the chart and in its tooltip)."""
+    ends = [-math.inf] * LANES
+    chosen: list[int | None] = []
+    for centre, label in zip(centres, labels):
+        half = CHAR_PX * len(label) / 2 + 3
+        lane = next((k for k in range(LANES) if ends[k] <= centre - half), None)
+        if lane is not None:
+            ends[lane] = centre + half
+        chosen.append(lane)
+    return chosen
 
 
 def _step(span: float) -> float:
@@ -41,10 +61,14 @@ def speech_words(result: dict) -> str:
     duration, words, envelope = max(result["duration"], 1e-6), result["words"], result["envelope"]
     top, wave_h = 8, 90
     mid, lanes_top = top + wave_h / 2, top + wave_h + 30  # under the time axis's labels
-    height = int(lanes_top + LANES * 15 + 6)
+    width = int(min(MAX_WIDTH, max(W, LEFT + RIGHT + duration * PX_PER_S))) if len(words) > 12 else W
 
     def x(t: float) -> float:
-        return LEFT + t / duration * (W - LEFT - RIGHT)
+        return LEFT + t / duration * (width - LEFT - RIGHT)
+
+    labels = [w["word"][:16] for w in words]
+    lanes = _lanes([x(w["peak"]) for w in words], labels)
+    height = int(lanes_top + (max((k for k in lanes if k is not None), default=0) + 1) * 15 + 6)
 
     loudest = max(envelope, default=0.0) or 1.0
     n = max(1, len(envelope))
@@ -57,24 +81,29 @@ def speech_words(result: dict) -> str:
     parts += [f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top + wave_h}" y2="{top + wave_h + 4}" stroke="#64748b"/>'
               f'<text x="{x(t):.1f}" y="{top + wave_h + 14}" font-size="10" text-anchor="middle">{t:g} s</text>'
               for t in ticks]
-    for i, w in enumerate(words):
+    for i, (w, lane) in enumerate(zip(words, lanes)):
         hue = WORD_COLOURS[i % len(WORD_COLOURS)]
         tip = (f"{w['word']}: looked at {w['start']:.2f}-{w['end']:.2f} s ({w['share']:.0%} of its attention), "
                f"peak at {w['peak']:.2f} s")
+        low = lanes_top + (lane if lane is not None else -1) * 15
+        label = (f'<text x="{x(w["peak"]):.1f}" y="{low}" font-size="11" text-anchor="middle" '
+                 f'fill="{hue}">{_e(labels[i])}</text>' if lane is not None else "")
         parts.append(f'<g class="pg-word"><title>{_e(tip)}</title><rect x="{x(w["start"]):.1f}" y="{top}" '
                      f'width="{max(1.0, x(w["end"]) - x(w["start"])):.1f}" height="{wave_h}" fill="{hue}" '
                      f'fill-opacity="0.18"/><line x1="{x(w["peak"]):.1f}" x2="{x(w["peak"]):.1f}" y1="{top}" '
-                     f'y2="{lanes_top + (i % LANES) * 15 - 10}" stroke="{hue}" stroke-width="1.5"/>'
-                     f'<text x="{x(w["peak"]):.1f}" y="{lanes_top + (i % LANES) * 15}" font-size="11" '
-                     f'text-anchor="middle" fill="{hue}">{_e(w["word"][:16])}</text></g>')
-    chart = _svg(height, "".join(parts), "each word's attention region on the waveform")
+                     f'y2="{low - 10}" stroke="{hue}" stroke-width="1.5"/>{label}</g>')
+    chart = _svg(height, "".join(parts), "each word's attention region on the waveform", width)
     listed = " ".join(f'<span class="pg-chip" style="background:{PALETTE[i % len(PALETTE)]}">{_e(w["word"])} '
                       f'<sub>{w["start"]:.2f}-{w["end"]:.2f} s</sub></span>' for i, w in enumerate(words))
     line = (f"{len(words)} words over {duration:.1f} s of audio ({result['windows']} window"
             f"{'s' if result['windows'] != 1 else ''} of 30 s). Shaded: the frames each word's attention stays "
-            "at half its peak or more; line: its peak. Hover a word for its times.")
-    return (f'{CSS}<div class="pg-view"><div>{_e(line)}</div>{chart}<div style="font-size:12px">{listed}</div>'
-            f'{_curves(words)}</div>')
+            "at half its peak or more; line: its peak. Hover a word for its times"
+            f"{' (the chart scrolls sideways)' if width > W else ''}.")
+    listed = f'<div style="font-size:12px">{listed}</div>'
+    if len(words) > LISTED_OPEN:  # a long recording: the list would push everything else away
+        listed = f"<details><summary>All {len(words)} words with their times</summary>{listed}</details>"
+    return f'{CSS}<div class="pg-view"><div>{_e(line)}</div>{chart}{listed}{_curves(words)}</div>'
+
 
 
 def _curves(words: list[dict]) -> str:

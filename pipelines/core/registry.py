@@ -47,8 +47,9 @@ class Checkpoint:
     companions: tuple[Checkpoint, ...] = ()  # other repos loaded with this one (e.g. a tiny VAE)
     # An explainer offers models of several kinds: each of its checkpoints names its own loader and
     # family (the task's, when borrowed from a task: see `borrow`), so both share one copy in memory.
-    loader: str = ""
-    family: str = ""
+    # Not part of its identity: a borrowed checkpoint equals the task's own.
+    loader: str = field(default="", compare=False)
+    family: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
