@@ -4,6 +4,7 @@ were chosen from: wall time, CPU time, the untrained head's and the kept epoch's
     .venv/bin/python bench/fine_tune.py                      # the defaults twice, seeds 0 and 1, 2 threads
     .venv/bin/python bench/fine_tune.py --compare            # also 0, 4 and 6 frozen layers, and 10 epochs
     .venv/bin/python bench/fine_tune.py --seeds 0,1,2 --threads 2 --runs 3
+    .venv/bin/python bench/fine_tune.py --append             # another run, below the ones already written
 
 Writes bench/results/fine_tune.md. Each run is what the page's Fine-tune button does
 (pipelines/explainers/fine_tuning.py: `training_updates`), timed from the press with the model already in
@@ -75,6 +76,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--runs", type=int, default=2, help="runs of the defaults for each seed (others: one)")
     parser.add_argument("--compare", action="store_true")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write the table")
+    parser.add_argument("--append", action="store_true", help="add this run below the results already there")
     args = parser.parse_args(argv)
     import torch
 
@@ -133,9 +136,12 @@ def write(rows, args, load_s: float) -> None:
                            f"{h['validation_loss']:.3f}/{h['validation_accuracy']:.0%}" for h in m["result"]["history"])
         note = f" {m['result']['overfitting']}" if m["result"]["overfitting"] else ""
         lines.append(f"- {name}, seed {s.seed}: {curve}.{note}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {RESULTS}")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    before = args.results.read_text(encoding="utf-8") + "\n" if args.append and args.results.is_file() else ""
+    if before:
+        lines[0] = "## Another run"
+    args.results.write_text(before + "\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {args.results}")
 
 
 if __name__ == "__main__":

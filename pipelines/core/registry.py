@@ -39,7 +39,7 @@ class Checkpoint:
     miniature: str  # "module:function" in pipelines.miniatures that builds the offline stand-in
     params_m: float  # parameters in millions, to estimate memory before loading
     revision: str = "main"
-    why: str = ""  # one line shown under the picker: what this model is good for
+    why: str = field(default="", compare=False)  # one line shown under the picker: what it is good for
     # Free-form facts a pipeline needs: "chat" (has a chat template), "no-answer" (SQuAD2-style QA),
     # "gpu" (too slow for a CPU Space), "english-only".
     traits: frozenset[str] = frozenset()

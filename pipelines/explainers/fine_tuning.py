@@ -38,8 +38,8 @@ MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 LAYERS = 6  # all-MiniLM-L6-v2's depth: the page's "frozen layers" run from 0 to this
 # Defaults chosen by bench/fine_tune.py (bench/results/fine_tune.md), 3 epochs of 16 reviews a batch, two
 # seeds: training every layer reached 94-95 % validation accuracy for ~140 s of CPU; freezing the lower
-# four, 92-95 % for ~45 s; the lower five (the top layer and the head train, at a higher rate), 92-94 % for
-# ~30 s, which leaves room under the issue's minute on 2 cores; the head alone, 91-92 % for ~8 s, but that
+# four, 92-95 % for ~40 s; the lower five (the top layer and the head train, at a higher rate), 92-94 % for
+# 17-31 s, which leaves room under the issue's minute on 2 cores; the head alone, 91-92 % for ~4-8 s, but that
 # is a linear probe: no layer of the Transformer is fine-tuned. Overfitting shows from epoch 3 on.
 FROZEN_LAYERS = 5
 LEARNING_RATE = 3e-4

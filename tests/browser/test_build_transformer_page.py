@@ -48,7 +48,7 @@ def test_train_watch_it_learn_try_it_and_stop(build_page, artifacts):
         assert panel.locator(f"svg[aria-label='{chart}']").is_visible(), chart
     probe = panel.locator("svg[aria-label^='Probe at step 100']")
     assert probe.is_visible() and probe.locator("rect").count() == 81  # 9 x 9: eight words and the end
-    assert panel.get_by_text("held-out sentence").is_visible()
+    assert panel.get_by_role("columnheader", name="held-out sentence").is_visible()
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(artifacts / f"{PAGE_ID}.png"))
 
