@@ -38,6 +38,8 @@ def test_train_watch_it_learn_try_it_and_stop(build_page, artifacts):
         box = panel.get_by_label(label)
         box.fill(value)
         box.press("Tab")
+        assert box.input_value() == value
+    page.wait_for_timeout(500)  # the numbers reach the page's state before Train reads them
     panel.get_by_text("Advanced", exact=True).click()  # closed again, as a person tidies up
     panel.get_by_role("button", name="Train", exact=True).click()
     status_with(panel, "Training…", TRAINING_S)
