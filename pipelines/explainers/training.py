@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from pipelines.core import checks
 from pipelines.core.errors import UserInputError
+from pipelines.explainers.next_token_inputs import pieces as token_pieces
 from pipelines.explainers.training_schedule import warmup_schedule  # noqa: F401  (the page's second endpoint)
 
 EXAMPLE_TEXT = "The cat sat on the mat."
@@ -77,7 +78,7 @@ def token_losses(models, text, model_id=None) -> dict:
     best_lp, best = log_probs.max(dim=-1)
     ranks = (log_probs > target_lp[:, None]).sum(dim=-1) + 1
     mean = float(losses.mean())
-    pieces = _pieces(tokenizer, request.ids)
+    pieces = token_pieces(tokenizer, request.ids)
     wrong = (best != targets).nonzero()
     departure = int(wrong[0, 0]) + 1 if len(wrong) else None  # the token index where it first departs
     result = {
@@ -131,20 +132,6 @@ def _run_free(bundle, prefix: tuple[int, ...], count: int) -> list[int]:
                 break
             step = bundle.model(input_ids=torch.tensor([[token]], device=bundle.device), cache=step.cache,
                                 use_cache=True)
-    return out
-
-
-def _pieces(tokenizer, ids) -> list[str]:
-    """Each token's share of the decoded text, so that the pieces join to the text exactly (a token ending
-    inside a multi-byte character gets "" and the next one the whole character)."""
-    out, done = [], ""
-    for end in range(1, len(ids) + 1):
-        text = tokenizer.decode(list(ids[:end]), skip_special_tokens=False, clean_up_tokenization_spaces=False)
-        if text.endswith("\ufffd") or not text.startswith(done):
-            out.append("")
-            continue
-        out.append(text[len(done):])
-        done = text
     return out
 
 
