@@ -41,6 +41,7 @@ TEXT = ("The Transformer reads every word of a sentence at once. Attention lets 
         "meaning, grammar and context. A decoder then predicts the next word, one step at a time, until the "
         "sentence is complete and the answer is ready to be read by the learner who asked for it.")
 TEXT_PARAMS = ("text", "prompt")
+TRAININGS = {"train_transformer", "fine_tune"}
 
 
 def folders(cache: Path, scratch: Path) -> dict[str, str]:
@@ -79,7 +80,9 @@ def cases(spec, pages_models):
     """(endpoint name, function, model label, kwargs) for each call to time on this page."""
     module = importlib.import_module(spec.pipeline)
     for endpoint in spec.endpoints:
-        function = getattr(module, endpoint.name)
+        function = getattr(module, endpoint.name, None)
+        if endpoint.name in TRAININGS or function is None or inspect.isgeneratorfunction(function):
+            continue  # a training is no interaction: bench/train_transformer.py and bench/fine_tune.py time them
         takes_model = "model_id" in inspect.signature(function).parameters
         checkpoints = spec.checkpoints if takes_model else (None,)
         for ckpt in checkpoints:

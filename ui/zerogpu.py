@@ -90,8 +90,10 @@ def gpu_decorator(task_id: str, env: dict[str, str] | None = None):
 
 
 def wrap_events(block_fns, models, env: dict[str, str] | None = None) -> int:
-    """Wrap every model-running event function (concurrency_id == a task id). Returns how many."""
-    task_ids = {spec.id for spec in registry.PAGES}
+    """Wrap every model-running event function (concurrency_id == a page id). Returns how many. A page that
+    offers no checkpoint trains its own small model on one CPU core (build-a-transformer): a GPU call of
+    `gpu_seconds` would only cut its training short, so its events stay as they are."""
+    task_ids = {spec.id for spec in registry.PAGES if spec.checkpoints}
     wrapped = 0
     for block_fn in block_fns:
         task_id = getattr(block_fn, "concurrency_id", None)

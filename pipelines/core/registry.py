@@ -318,10 +318,10 @@ def borrow(task_id: str, repo_id: str, **changes) -> Checkpoint:
 
 
 def _explainer(page_id: str, title: str, summary: str, module: str, checkpoints: tuple[Checkpoint, ...],
-               endpoints: tuple[Endpoint, ...], chapter: str) -> TaskSpec:
+               endpoints: tuple[Endpoint, ...], chapter: str, **more) -> TaskSpec:
     """An "Inside the Transformer" page: model side in pipelines.explainers.<module>, UI in tabs.<module>."""
     return TaskSpec(page_id, title, summary, "", "", f"pipelines.explainers.{module}", f"tabs.{module}",
-                    checkpoints, endpoints, chapter=chapter, group="inside")
+                    checkpoints, endpoints, chapter=chapter, group="inside", **more)
 
 
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -441,6 +441,7 @@ def _explainers() -> tuple[TaskSpec, ...]:
              Endpoint("classify_sentiment", ("text",), "Positive or negative, with probabilities, by the model this "
                       "session fine-tuned.", {"text": "I love this product!"})),
             "Chapter 14: Fine-Tuning Transformer Models; Chapter 7",
+            gpu_seconds=90,  # a training is capped at 90 s (pipelines/explainers/fine_tuning.py)
         ),
     )
 
