@@ -82,3 +82,20 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+def open_page(page, page_id: str) -> None:
+    """Wait until the deep link has selected the page (in its group) and its panel shows."""
+    page.locator(f".pg-group-tabs button[role=tab][data-tab-id='{page_id}'][aria-selected=true]").wait_for(
+        state="attached")
+    page.locator(".pg-page:visible").first.wait_for()
+
+
+def embed(page, playground, page_id: str, query: str = ""):
+    """Open `/embed/<page_id>?<query>` as an iframe would and return the page's panel; skip when the app was
+    built without that page (PLAYGROUND_BROWSER_TASKS)."""
+    if page_id not in playground.task_ids:
+        pytest.skip(f"the {page_id} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
+    page.goto(f"{playground.url}embed/{page_id}" + (f"?{query}" if query else ""))
+    open_page(page, page_id)
+    return page.locator(".pg-page:visible").first

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE = "attention"
@@ -15,10 +16,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def lab(page, playground):
-    if PAGE not in playground.task_ids:
-        pytest.skip("the attention page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE}")
-    open_page(page, PAGE)
+    embed(page, playground, PAGE)
     return page.locator(".pg-page:visible").first
 
 

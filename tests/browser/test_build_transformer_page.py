@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE_ID = "build-a-transformer"
@@ -22,10 +23,7 @@ def status_with(panel, text: str, timeout_s: float = 60):
 
 @pytest.fixture
 def build_page(page, playground):
-    if PAGE_ID not in playground.task_ids:
-        pytest.skip(f"the {PAGE_ID} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE_ID}")
-    open_page(page, PAGE_ID)
+    embed(page, playground, PAGE_ID)
     return page
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import open_page, run_first_example
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import run_first_example
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -36,10 +37,7 @@ def program_text(block) -> str:
 
 @pytest.mark.parametrize("task_id", list(EXPECTED))
 def test_the_code_of_the_first_examples_result(page, playground, artifacts, task_id):
-    if task_id not in playground.task_ids:
-        pytest.skip(f"the {task_id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{task_id}")
-    open_page(page, task_id)
+    embed(page, playground, task_id)
     panel = page.locator(".pg-page:visible").first
     block = code_block(panel)
     toggle = block.get_by_role("button", name="Code for this result")

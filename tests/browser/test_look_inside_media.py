@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, open_page, run_first_example
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, run_first_example
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -41,10 +42,7 @@ def open_inside(page, panel):
 @pytest.mark.parametrize("case", list(CASES))
 def test_look_inside_the_first_examples_media_result(page, playground, artifacts, case):
     task_id, inner_tab, selector, count = CASES[case]
-    if task_id not in playground.task_ids:
-        pytest.skip(f"the {task_id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{task_id}")
-    open_page(page, task_id)
+    embed(page, playground, task_id)
     panel = page.locator(".pg-page:visible").first
     if inner_tab:
         panel.get_by_role("tab", name=inner_tab).click()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, open_page, run_first_example
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, run_first_example
 from tests.conftest import ForwardPasses
 
 pytestmark = pytest.mark.browser
@@ -44,10 +45,7 @@ def open_inside(page, panel):
 
 @pytest.mark.parametrize("task_id", list(VIEWS))
 def test_look_inside_the_first_examples_result(page, playground, artifacts, task_id):
-    if task_id not in playground.task_ids:
-        pytest.skip(f"the {task_id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{task_id}")
-    open_page(page, task_id)
+    embed(page, playground, task_id)
     panel = page.locator(".pg-page:visible").first
     block = inside_block(panel)
     block.get_by_role("button", name="Look inside").wait_for()
@@ -73,10 +71,7 @@ def test_look_inside_the_first_examples_result(page, playground, artifacts, task
 
 def test_the_open_block_follows_each_new_result_and_reopening_recomputes_nothing(page, playground):
     task_id = "fill-mask"
-    if task_id not in playground.task_ids:
-        pytest.skip(f"the {task_id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{task_id}")
-    open_page(page, task_id)
+    embed(page, playground, task_id)
     panel = page.locator(".pg-page:visible").first
     block = inside_block(panel)
     block.get_by_role("button", name="Look inside").click()  # before any result: says what to do

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE_ID = "next-token"
@@ -29,10 +30,7 @@ def set_slider(panel, label: str, value) -> None:
 
 @pytest.fixture
 def next_token_page(page, playground):
-    if PAGE_ID not in playground.task_ids:
-        pytest.skip(f"the {PAGE_ID} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE_ID}")
-    open_page(page, PAGE_ID)
+    embed(page, playground, PAGE_ID)
     return page
 
 

@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE_ID = "positions"
@@ -30,10 +31,7 @@ def set_slider(panel, label: str, value: int, nth: int = 0) -> None:
 
 @pytest.fixture
 def positions_page(page, playground):
-    if PAGE_ID not in playground.task_ids:
-        pytest.skip(f"the {PAGE_ID} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE_ID}")
-    open_page(page, PAGE_ID)
+    embed(page, playground, PAGE_ID)
     return page
 
 

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from pipelines.core.registry import PAGES, TASKS
+from tests.browser.conftest import open_page
 
 pytestmark = pytest.mark.browser
 FIRST_EXAMPLE = "[data-testid='dataset-cell-0-0'], button.gallery-item"  # a table of examples, or a gallery
@@ -58,13 +59,6 @@ def test_each_tab_runs_its_first_example_in_its_embed_view(page, playground, art
     assert any(label in status for label in labels), f"{spec.id}: no curated model named in {status!r}"
     page.wait_for_timeout(300)  # let the last streamed update paint before the picture
     page.screenshot(path=str(artifacts / f"{spec.id}.png"), full_page=True)
-
-
-def open_page(page, page_id: str) -> None:
-    """Wait until the deep link has selected the page (in its group) and its panel shows."""
-    page.locator(f".pg-group-tabs button[role=tab][data-tab-id='{page_id}'][aria-selected=true]").wait_for(
-        state="attached")
-    page.locator(".pg-page:visible").first.wait_for()
 
 
 def assert_embed_view(page, task_id: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE = "tokens"
@@ -18,10 +19,7 @@ def embedding_head(page):
 
 
 def test_tokenize_then_pick_pieces_by_click_and_from_the_list(page, playground, artifacts):
-    if PAGE not in playground.task_ids:
-        pytest.skip("the tokens page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE}")
-    open_page(page, PAGE)
+    embed(page, playground, PAGE)
     assert_embed_view(page, PAGE)
     panel = page.locator(".pg-page:visible").first
     panel.get_by_label("Text", exact=True).fill("Transformers are amazing! 🤗")
@@ -65,10 +63,7 @@ def test_tokenize_then_pick_pieces_by_click_and_from_the_list(page, playground, 
 
 
 def test_a_word_that_is_not_one_entry_offers_its_pieces(page, playground):
-    if PAGE not in playground.task_ids:
-        pytest.skip("the tokens page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE}")
-    open_page(page, PAGE)
+    embed(page, playground, PAGE)
     panel = page.locator(".pg-page:visible").first
     picker = panel.get_by_label("Model", exact=True)
     picker.click()

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE = "training"
 
 
 def test_score_a_sentence_then_plot_the_warmup_schedule(page, playground, artifacts):
-    if PAGE not in playground.task_ids:
-        pytest.skip("the training page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE}")
-    open_page(page, PAGE)
+    embed(page, playground, PAGE)
     assert_embed_view(page, PAGE)
     panel = page.locator(".pg-page:visible").first
     panel.get_by_label("Text").first.fill("The cat sat on the mat.")  # its info line is in the label

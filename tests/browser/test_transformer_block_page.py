@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view, open_page
+from tests.browser.conftest import embed
+from tests.browser.test_tabs import ERROR_TOAST, assert_embed_view
 
 pytestmark = pytest.mark.browser
 PAGE_ID = "transformer-block"
@@ -25,10 +26,7 @@ def answered(panel):
 def test_step_through_a_block_switch_a_sublayer_off_and_see_dropout(page, playground, artifacts):
     from playwright.sync_api import expect
 
-    if PAGE_ID not in playground.task_ids:
-        pytest.skip(f"the {PAGE_ID} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{PAGE_ID}?text=The%20dog%20ran%20home.")
-    open_page(page, PAGE_ID)
+    embed(page, playground, PAGE_ID, 'text=The%20dog%20ran%20home.')
     assert_embed_view(page, PAGE_ID)
     panel = page.locator(".pg-page:visible").first
     text = panel.get_by_label("Text", exact=True)
