@@ -220,3 +220,28 @@ def test_the_forecast_window_is_the_series_last_points_in_patches_of_16(models, 
     assert drawn.count('class="pg-patch"') == len(patches)
     assert ("Grey: older points" in drawn) == (length < len(whole))
     assert re.search(rf"the last {length:,} points", drawn)
+
+
+def test_whispers_encoder_stays_on_sdpa_when_the_decoder_is_switched_to_eager(models):
+    """Pinned at load (pipelines.core.bundle.pin_attention): the switch to eager that the decoding page and
+    eager comparisons make reaches the decoder, never the encoder, whose output stays the same."""
+    import torch
+
+    whisper = models.task("speech").bundle()
+    encoder, decoder = whisper.model.get_encoder(), whisper.model.get_decoder()
+    features, _ = inside_speech.speech._features(whisper, audio.decode(HELLO))
+    loaded = whisper.attention
+    with torch.inference_mode():
+        before = encoder(features).last_hidden_state
+    whisper.use_attention("eager")
+    try:
+        assert {layer.self_attn.config._attn_implementation for layer in encoder.layers} == {"sdpa"}
+        assert {layer.encoder_attn.config._attn_implementation for layer in decoder.layers} == {"eager"}
+        with torch.inference_mode():
+            after = encoder(features).last_hidden_state
+            out = whisper.model(encoder_outputs=(after,), decoder_input_ids=torch.tensor([[1, 2]]),
+                                output_attentions=True, use_cache=False)
+    finally:
+        whisper.use_attention(loaded)
+    assert out.cross_attentions[0] is not None  # the decoder does return its weights
+    assert torch.allclose(before, after, atol=1e-5)

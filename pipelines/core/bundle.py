@@ -111,6 +111,29 @@ class Bundle:
                 raise ModelUnavailableError(f"{self.checkpoint.repo_id} does not support {implementation} attention.")
 
 
+def pin_attention(part, implementation: str = "sdpa") -> None:
+    """Keep the attention modules under `part` (a model's encoder, say) on `implementation`, whatever the
+    whole model is later switched to with `use_attention`.
+
+    transformers' attention modules read `self.config._attn_implementation` at each call, and
+    `set_attn_implementation` rewrites that field on the configs of the model and of every `PreTrainedModel`
+    inside it, never on a plain module's own reference. So the modules under `part` get a copy of the
+    config of their own. Why: Whisper's pages need the decoder's attention weights (eager), but eager
+    attention costs the encoder's 1,500-position self-attention 1.6x its sdpa time, for every later
+    transcription too; the encoder's weights are never shown."""
+    import copy
+
+    pinned = {}
+    for module in part.modules():
+        config = module.__dict__.get("config")
+        if config is None or not hasattr(config, "_attn_implementation") or hasattr(module, "base_model_prefix"):
+            continue  # PreTrainedModels keep the shared config: the switch walks them and must find it
+        if id(config) not in pinned:
+            pinned[id(config)] = copy.copy(config)
+            pinned[id(config)]._attn_implementation_internal = implementation
+        module.config = pinned[id(config)]
+
+
 def load_pretrained(request: LoadRequest, model_class, processor_class=None, *, processor_kwargs=None,
                     model_kwargs=None, extras=None) -> Bundle:
     """`from_pretrained` both parts from the request's location, in its dtype, on its device, in eval mode."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.core import checks
-from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained, pin_attention
 from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
 from pipelines.readers import audio
@@ -115,7 +115,11 @@ def load(request: LoadRequest) -> Bundle:
     logger = logging.getLogger("transformers.generation.utils")
     if not any(isinstance(f, _WhisperInternalNotice) for f in logger.filters):
         logger.addFilter(_WhisperInternalNotice())
-    return load_pretrained(request, WhisperForConditionalGeneration, WhisperProcessor)
+    whisper = load_pretrained(request, WhisperForConditionalGeneration, WhisperProcessor)
+    # The decoding page and "Look inside" read the decoder's attention; the encoder's is never shown, so it
+    # stays on fast sdpa attention even when the model is switched to eager for them.
+    pin_attention(whisper.model.get_encoder(), "sdpa")
+    return whisper
 
 
 def is_multilingual(whisper: Bundle) -> bool:
