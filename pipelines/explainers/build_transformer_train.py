@@ -31,7 +31,7 @@ class Config:
     warmup: int = 200  # steps of rising learning rate; 0 = off (the rate starts at its peak)
     # Scales the formula's rate (the original code's "factor"). 0.5: with the bare formula (peak 0.0125 at
     # step 200 for width 32) this small model's accuracy wobbles around 90 % for hundreds of steps; at half
-    # of it, 95 % came at step 400-600 for seeds 0-2 (bench/results/train_transformer.md).
+    # of it, 95 % came at step 400-800 for seeds 0-2 (bench/results/train_transformer.md).
     lr_multiplier: float = 0.5
     clip: bool = True
     max_norm: float = 1.0  # clipping threshold on the gradient's global norm
