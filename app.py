@@ -25,6 +25,7 @@ from pipelines.core.registry import PAGES
 from pipelines.core.settings import Settings, build_parser
 from ui import assistants, embedding, zerogpu
 from ui import shell as layout
+from ui.theme import PlaygroundTheme
 
 TITLE = layout.TITLE
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -55,7 +56,7 @@ def launch(demo: gr.Blocks, settings: Settings | None = None, **kwargs):
     kwargs.setdefault("mcp_server", settings.mcp)
     # allowed_paths: results may point at bundled example files (CLIP search returns gallery images),
     # which Gradio serves only from its cache, the working directory, or a path allowed here.
-    return demo.launch(theme=gr.themes.Soft(), css=layout.CSS, head=layout.HEAD,
+    return demo.launch(theme=PlaygroundTheme(), css=layout.CSS, head=layout.HEAD,
                        app_kwargs=app_kwargs, allowed_paths=[str(ASSETS)], **kwargs)
 
 

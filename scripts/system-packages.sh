@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t packages < <(grep -v '^\s*#' packages.txt | grep -v '^\s*$')
 [ "${1:-}" = "--test" ] && packages+=(chromium pocketsphinx-testdata)
+# npm installs axe-core for the accessibility tests (Node.js is often there already, from elsewhere).
+[ "${1:-}" = "--test" ] && ! command -v npm >/dev/null && packages+=(npm)
 # Debian's python3 cannot make a virtual environment without python3-venv (no ensurepip).
 python3 -c "import ensurepip" 2>/dev/null || packages+=(python3-venv)
 missing=()

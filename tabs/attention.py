@@ -41,7 +41,7 @@ def build(models) -> None:
     gr.Markdown("Which tokens each head of a real model looks at (rows: queries, columns: keys; each row's "
                 "weights sum to 1). Attention is not an explanation by itself: it shows where a head looked, "
                 "not why the model answered as it did.")
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every sub-tab visible on a phone, none behind "⋯"
         with gr.Tab("Real heads"):
             parts = _real_heads(models)
         with gr.Tab("Worked example (3.6)"):

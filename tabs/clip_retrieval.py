@@ -34,6 +34,7 @@ INSIDE = ("Which patches of the picture match the best {what} (a similarity map)
           "through CLIP's final LayerNorm and projection, and compared with the text's (cosine). An approximation, "
           "not an explanation: only the whole picture's vector was trained to match texts, never the patches'.")
 DEFAULT_LABELS = "cat, dog, car, house, fruit, sunset"
+PICTURE_HEIGHT = 300  # it sits beside its texts, button and result (not above them), so it may be this tall
 DEFAULT_CAPTIONS = "\n".join([
     "a cat's face", "a dog in a park with grass, trees and sky", "a red car on a road",
     "a banana, an apple and an orange in a bowl", "a house with a red roof", "a sunset over the sea",
@@ -45,45 +46,54 @@ def build(models) -> None:
     model = model_picker(models)
     status = status_box()
 
-    with gr.Tab("Zero-shot labels"):
-        with gr.Row():
-            with gr.Column():
-                zs_image = image_input("Picture", height=300)
-                zs_labels = gr.Textbox(DEFAULT_LABELS, label="Labels (comma-separated, 2 to 50)")
+    # Each tab: the picture (or query) on the left; its text, the button and the result on the right, so in
+    # an 800x600 iframe the button sits under the model picker and the result appears right below it.
+    with gr.Tabs(overflow_behavior="wrap"):  # all three visible on a phone, none behind "⋯"
+        with gr.Tab("Zero-shot labels"):
+            with gr.Row():
+                zs_image = image_input("Picture", height=PICTURE_HEIGHT)
+                with gr.Column():
+                    zs_labels = gr.Textbox(DEFAULT_LABELS, label="Labels (comma-separated, 2 to 50)")
+                    zs_run = gr.Button("Label the picture", variant="primary")
+                    zs_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Probability of each label")
+            with gr.Accordion("Advanced", open=False):
                 template = gr.Textbox(clip.DEFAULT_TEMPLATE, label="Prompt template",
                                       info="Each label replaces {label}: CLIP was trained on captions.")
-                zs_run = gr.Button("Label the picture", variant="primary")
-            zs_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Probability of each label")
-        zs_look = LookInside(models, INSIDE.format(what="labels"))
-        gr.Examples([[str(IMAGES / "cat.png"), "cat, dog, car", clip.DEFAULT_TEMPLATE],
-                     [str(IMAGES / "dog_park.jpg"), "a dog in a park, a cat on a sofa, a car on a road",
-                      "{label}"]],
-                    inputs=[zs_image, zs_labels, template], label="Examples (the course's 'a photo of a cat')")
+            zs_look = LookInside(models, INSIDE.format(what="labels"))
+            gr.Examples([[str(IMAGES / "cat.png"), "cat, dog, car", clip.DEFAULT_TEMPLATE],
+                         [str(IMAGES / "dog_park.jpg"), "a dog in a park, a cat on a sofa, a car on a road",
+                          "{label}"]],
+                        inputs=[zs_image, zs_labels, template], label="Examples (the course's 'a photo of a cat')")
 
-    with gr.Tab("Search pictures by text"):
-        with gr.Row():
-            with gr.Column(scale=2):
-                query = gr.Textbox("a dog in a park", label="What to look for")
-                uploads = gr.File(file_count="multiple", file_types=["image"], label="Add your own pictures")
-                bundled = gr.Checkbox(clip.INCLUDE_BUNDLED,
-                                      label=f"Include the {len(clip.bundled_gallery())} example pictures")
-                search_run = gr.Button("Search", variant="primary")
-            with gr.Column(scale=3):
-                gallery = gr.Gallery(label="Best match first", columns=3, height=420, object_fit="contain")
-                table = gr.Dataframe(headers=["rank", "picture", "similarity", "probability"],
-                                     label="Scores", interactive=False)
-        gr.Examples([[q] for q in examples(models.spec.examples)], inputs=[query])
+        with gr.Tab("Search pictures by text"):
+            with gr.Row():
+                with gr.Column(scale=2):
+                    query = gr.Textbox("a dog in a park", label="What to look for")
+                    search_run = gr.Button("Search", variant="primary")
+                    # Below the button: the example pictures are enough for a first search.
+                    uploads = gr.File(file_count="multiple", file_types=["image"], label="Add your own pictures")
+                    bundled = gr.Checkbox(clip.INCLUDE_BUNDLED,
+                                          label=f"Include the {len(clip.bundled_gallery())} example pictures")
+                with gr.Column(scale=3):
+                    gallery = gr.Gallery(label="Best match first", columns=3, height=420, object_fit="contain")
+                    table = gr.Dataframe(headers=["rank", "picture", "similarity", "probability"],
+                                         label="Scores", interactive=False)
+            gr.Examples([[q] for q in examples(models.spec.examples)], inputs=[query])
 
-    with gr.Tab("Rank captions for a picture"):
-        with gr.Row():
-            with gr.Column():
-                rc_image = image_input("Picture", height=300)
-                captions = gr.Textbox(DEFAULT_CAPTIONS, lines=6, label="Captions (one per line, 2 to 50)")
-                rc_run = gr.Button("Rank the captions", variant="primary")
-            rc_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Best caption first")
-        rc_look = LookInside(models, INSIDE.format(what="captions"))
-        gr.Examples([[str(IMAGES / name)] for name in ("dog_park.jpg", "fruit.jpg", "sunset_sea.jpg")],
-                    inputs=[rc_image])
+        with gr.Tab("Rank captions for a picture"):
+            with gr.Row():
+                rc_image = image_input("Picture", height=PICTURE_HEIGHT)
+                with gr.Column():
+                    # max_lines: a long list scrolls inside the box instead of pushing the button down
+                    captions = gr.Textbox(DEFAULT_CAPTIONS, lines=6, max_lines=6,
+                                          label="Captions (one per line, 2 to 50)")
+                    rc_run = gr.Button("Rank the captions", variant="primary")
+                    rc_out = gr.Label(num_top_classes=clip.MAX_CHOICES, label="Best caption first")
+            rc_look = LookInside(models, INSIDE.format(what="captions"))
+            # example_labels: a picture example without one is a button with no accessible name.
+            gr.Examples([[str(IMAGES / name)] for name in ("dog_park.jpg", "fruit.jpg", "sunset_sea.jpg")],
+                        example_labels=["A dog in a park", "A bowl of fruit", "A sunset over the sea"],
+                        inputs=[rc_image])
 
     def status_line(model_id, extra: str) -> str:
         return describe(models.get(model_id), extra)

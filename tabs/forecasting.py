@@ -54,18 +54,22 @@ def build(models) -> None:
     with gr.Row():
         with gr.Column(scale=2):
             upload = gr.File(label="Series (CSV)", file_types=[".csv", ".tsv", ".txt"], type="filepath")
-            value_column = gr.Dropdown([], label="Value column", allow_custom_value=True,
-                                       info="The numbers to forecast. Empty: the first column of numbers.")
-            time_column = gr.Dropdown([], label="Time column (optional)", allow_custom_value=True,
-                                      info=f"Dates label the forecast. Empty: guessed; {NO_TIME}: step numbers.")
             horizon = gr.Slider(1, forecasting.MAX_HORIZON, value=forecasting.DEFAULT_HORIZON, step=1,
                                 label="Forecast horizon (steps)",
                                 info=f"Chronos-Bolt predicts {forecasting.NATURAL_HORIZON} steps at once; "
                                      "longer forecasts extend themselves and are less reliable.")
             run = gr.Button("Forecast", variant="primary")  # high up: stays in view in a 600 px iframe
-            context_length = gr.Slider(MIN_POINTS, forecasting.MAX_CONTEXT, value=forecasting.DEFAULT_CONTEXT,
-                                       step=1, label="Context length (most recent points used)")
-            model = model_picker(models)
+            # The columns are guessed from the file (and filled in when it is uploaded) and the defaults
+            # suit every example, so the first screen keeps only the file, the horizon and the button.
+            with gr.Accordion("Advanced", open=False):
+                value_column = gr.Dropdown([], label="Value column", allow_custom_value=True,
+                                           info="The numbers to forecast. Empty: the first column of numbers.")
+                time_column = gr.Dropdown([], label="Time column (optional)", allow_custom_value=True,
+                                          info=f"Dates label the forecast. Empty: guessed; {NO_TIME}: step numbers.")
+                context_length = gr.Slider(MIN_POINTS, forecasting.MAX_CONTEXT,
+                                           value=forecasting.DEFAULT_CONTEXT, step=1,
+                                           label="Context length (most recent points used)")
+                model = model_picker(models)
         with gr.Column(scale=3):
             plot = gr.Plot(label="History and forecast", show_label=False)  # the chart has its own title
             status = status_box()

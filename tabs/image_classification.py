@@ -31,6 +31,9 @@ from ui.pictures import image_input, loading_note, probabilities, uploaded_path
 from ui.widgets import ASSETS, describe, load_model, model_picker, public_event, status_box, user_errors
 
 EXAMPLES = ["cat.png", "dog_park.jpg", "red_car.png", "fruit.jpg", "house.png", "sunset_sea.jpg"]
+# The name each example button gets (a picture example without one has no accessible name).
+EXAMPLE_LABELS = {"cat.png": "A ginger cat", "dog_park.jpg": "A dog in a park", "red_car.png": "A red car",
+                  "fruit.jpg": "A bowl of fruit", "house.png": "A house", "sunset_sea.jpg": "A sunset over the sea"}
 
 
 def build(models) -> None:
@@ -47,7 +50,8 @@ def build(models) -> None:
                       "the picture, following attention through every layer (beside the last layer's attention "
                       "alone). It shows where information came from by attention, not why the class was chosen: "
                       "the MLPs are left out, and the map is the same whatever the class.")
-    gr.Examples([[str(ASSETS / "images" / name)] for name in EXAMPLES if (ASSETS / "images" / name).is_file()],
+    shown = [name for name in EXAMPLES if (ASSETS / "images" / name).is_file()]
+    gr.Examples([[str(ASSETS / "images" / name)] for name in shown], example_labels=[EXAMPLE_LABELS[n] for n in shown],
                 inputs=[image], label="Example pictures (drawn for this app)")
 
     @user_errors

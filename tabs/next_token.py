@@ -63,7 +63,7 @@ def build(models) -> None:
                                    info="SmolLM2 only: read the prompt as a chat message; the next token then "
                                         "starts the model's answer (off: plain text)")
             gr.Examples(PROMPTS, inputs=[prompt, model], label="Examples (chapter 1: GPT-2 and 'Once upon a time,')")
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every sub-tab visible on a phone, none behind "⋯"
         with gr.Tab("Sampling"):
             drawn = gr.HTML()
         with gr.Tab("Logit lens"):

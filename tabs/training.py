@@ -28,7 +28,7 @@ EXAMPLES = [
 
 
 def build(models) -> None:
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # every sub-tab visible on a phone, none behind "⋯"
         with gr.Tab("Loss per token"):
             _losses(models)
         with gr.Tab("Warm-up schedule"):

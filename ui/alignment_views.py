@@ -27,10 +27,10 @@ FULL = 0.5
 STYLE = """<style>
 .pg-align .pg-pick { position: absolute; opacity: 0; width: 1px; height: 1px; }
 .pg-align .pg-out label { cursor: pointer; border-radius: 3px; padding: 1px 0; white-space: pre-wrap; }
-.pg-align .pg-out label:hover { background: #e0e7ff; }
+.pg-align .pg-out label:hover { background: #e0e7ff; color: #111; }
 .pg-align .pg-src span { border-radius: 3px; white-space: pre-wrap; }
 .pg-align .pg-line { margin: 4px 0; line-height: 1.9; font-size: 14px; }
-.pg-align .pg-why > div { display: none; color: #4338ca; }
+.pg-align .pg-why > div { display: none; color: var(--pg-accent); }
 </style>"""
 
 
@@ -55,13 +55,14 @@ def chooser(source_tokens: list[str], output_tokens: list[str], alignment: list[
         why.append(f'<div class="{uid}-w{i}">{_e(shown(token).strip() or "·")} {_e(_tip(source_tokens, row))}</div>')
         rules.append(f"#{pick}:checked ~ .pg-why .{uid}-w{i} {{ display: block; }}")
         rules.append(f"#{pick}:checked ~ .pg-out label[for={pick}] {{ outline: 2px solid #4f46e5; "
-                     "background: #e0e7ff; }")
+                     "background: #e0e7ff; color: #111; }")
         rules.append(f"#{pick}:focus-visible ~ .pg-out label[for={pick}] {{ outline: 3px dashed #4f46e5; }}")
         top = max(max(row, default=0.0), FULL)
         for j in sorted(range(len(row)), key=lambda j: -row[j])[:SHOWN]:
             if row[j] >= LEAST:
-                rules.append(f"#{pick}:checked ~ .pg-src .{uid}-s{j} {{ background: {views.color(row[j], 0, top)}; "
-                             f"color: {'#fff' if row[j] > 0.6 * top else '#111'}; }}")
+                fill = views.color(row[j], 0, top)
+                rules.append(f"#{pick}:checked ~ .pg-src .{uid}-s{j} {{ background: {fill}; "
+                             f"color: {views.ink(fill)}; }}")
     source = "".join(f'<span class="{uid}-s{j}">{_e(t)}</span>' for j, t in enumerate(source_tokens))
     return (f'{STYLE}<style>{"".join(rules)}</style><div class="pg-view pg-align">{"".join(radios)}'
             f'<div class="pg-line pg-out"><b>{_e(output_label)}</b> (choose a word): {"".join(labels)}</div>'

@@ -8,7 +8,7 @@ import base64
 import html
 import io
 
-from ui.views import CSS, bars, color, shown
+from ui.views import CSS, bars, color, ink, shown
 
 BAR_KEYS = 12  # keys shown in the neuron view's softmax row (plus the chosen key)
 MASKED_GREY = (209, 213, 219)  # the shared heatmap's colour for a masked cell (#d1d5db)
@@ -48,8 +48,9 @@ def matrix_table(matrix: list[list[float | None]], rows: list[str], cols: list[s
             if value is None:
                 cells.append('<td class="pg-masked" title="masked: −∞ before the softmax">−∞</td>')
             else:
-                tint, ink = color(value, low, high, diverging), _ink(value, low, high, diverging)
-                cells.append(f'<td style="background:{tint};color:{ink}">{value:g}</td>')
+                tint = color(value, low, high, diverging)
+                text = ink(tint)
+                cells.append(f'<td style="background:{tint};color:{text}">{value:g}</td>')
         if sums is not None:
             cells.append(f'<td class="pg-sum">{sums[i]:g}</td>')
         body.append(f"<tr><th>{_e(shown(rows[i]))}</th>{''.join(cells)}</tr>")
@@ -57,12 +58,6 @@ def matrix_table(matrix: list[list[float | None]], rows: list[str], cols: list[s
     text = f"<p>{_e(note)}</p>" if note else ""
     return (f'<div class="pg-step">{caption}{text}<table class="pg-mat"><tr><th></th>{head}</tr>'
             f'{"".join(body)}</table></div>')
-
-
-def _ink(value: float, low: float, high: float, diverging: bool) -> str:
-    """White text on the darkest indigo cells, where dark text would not read."""
-    dark = not diverging and high > low and (value - low) / (high - low) > 0.6
-    return "#fff" if dark else "#111"
 
 
 def example_steps(result: dict, tokens: list[str] | None = None) -> str:

@@ -33,7 +33,7 @@ def growing_output(result: dict) -> str:
     else:
         chips.append(f'<span class="pg-chip pg-special" style="background:#fee2e2" title="end of sequence">'
                      f'{_e(shown(result["next"]))}</span>')
-    note = f'<div style="color:#b45309">{_e(result["note"])}</div>' if result.get("note") else ""
+    note = f'<div style="color:var(--pg-amber)">{_e(result["note"])}</div>' if result.get("note") else ""
     return (f'{CSS}<div class="pg-view"><div><b>{_e(result["message"])}</b></div>{note}'
             f'<div style="white-space:normal">{"".join(chips)}</div></div>')
 

@@ -31,7 +31,7 @@ def strip(result: dict) -> str:
     drawn = views.token_strip(scored)
     opening = '<div class="pg-view pg-strip">'  # larger type than the shared 12 px: this is text to read
     context = result.get("context", "")
-    lead = f'<span style="color:#6b7280" title="the text it continues">{_e(context)}</span>' if context else ""
+    lead = f'<span style="color:var(--pg-muted)" title="the text it continues">{_e(context)}</span>' if context else ""
     drawn = drawn.replace(opening, opening[:-1] + ' style="font-size:15px;line-height:1.9">' + lead, 1)
     line = (f"{len(tokens)} generated tokens · mean log-probability <b>{result['mean_log_prob']:.2f}</b> · "
             f"perplexity <b>{result['perplexity']:.1f}</b> · {result['unlikely']} below 10 %")
@@ -57,7 +57,8 @@ def _score_strip(tokens: list[dict], key: str, chosen: tuple[int, int] | None, t
     for t in tokens:
         value = t[key]
         inside = chosen is not None and chosen[0] <= t["start_char"] < chosen[1]
-        style = f"background:{views.color(value, 0, top)};color:{'#fff' if value > 0.6 * top else '#111'}"
+        fill = views.color(value, 0, top)
+        style = f"background:{fill};color:{views.ink(fill)}"
         if inside:
             style += ";outline:2px solid #16a34a"
         logit = t["start_logit" if key == "p_start" else "end_logit"]

@@ -70,7 +70,7 @@ def prompt_line(tokens: list[str], position: int) -> str:
     """The prompt's tokens numbered from 0, the chosen position in bold on yellow."""
     chips = []
     for i, token in enumerate(tokens):
-        style = "background:#fde68a;font-weight:bold" if i == position else "background:#0000000d"
+        style = "background:#fde68a;font-weight:bold" if i == position else "background:#f3f4f6"
         chips.append(f'<span class="pg-chip" style="{style}" title="position {i}">{_e(shown(token))}'
                      f"<sub>{i}</sub></span>")
     return f'<div>{"".join(chips)}</div>'
@@ -95,7 +95,7 @@ def lens(result: dict) -> str:
     for layer in result["layers"]:
         name = "output" if layer["layer"] == last else layer["name"]
         guesses = "".join(
-            f'<span class="pg-chip" style="background:{views.color(p)};color:{"#fff" if p > 0.5 else "#111"}" '
+            f'<span class="pg-chip" style="background:{views.color(p)};color:{views.ink(views.color(p))}" '
             f'title="p = {p:.4f}">{_e(shown(quoted(token, 12)))}<sub>{p:.2f}</sub></span>' for token, p in layer["top"])
         p = layer["tracked_probability"]
         body.append(f"<tr><td>{layer['layer']} {_e(name)}</td><td>{guesses}</td>"

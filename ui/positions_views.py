@@ -28,9 +28,9 @@ def matrix(values: list[list[float]], title: str, rows: str, cols: str, low: flo
     """A matrix coloured blue (low) - white (0) - red (high), or white (low) to indigo (high) when not
     `diverging` (for values of one sign: more contrast); `rows` and `cols` name its axes."""
     n_rows, n_cols = len(values), len(values[0]) if values else 0
-    scale_words = (f'<span style="color:#2563eb">blue {low:.3g}</span> · white 0 · '
-                   f'<span style="color:#dc2626">red {high:.3g}</span>' if diverging else
-                   f'white {low:.3g} → <span style="color:#4f46e5">indigo {high:.3g}</span>')
+    scale_words = (f'<span style="color:var(--pg-blue)">blue {low:.3g}</span> · white 0 · '
+                   f'<span style="color:var(--pg-red)">red {high:.3g}</span>' if diverging else
+                   f'white {low:.3g} → <span style="color:var(--pg-accent)">indigo {high:.3g}</span>')
     legend = (f'<div style="font-size:11px">↓ {_e(rows)} 0–{n_rows - 1} · → {_e(cols)} 0–{n_cols - 1} · '
               f'{scale_words}</div>')
     if n_rows * n_cols <= SVG_CELLS:

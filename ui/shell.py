@@ -16,6 +16,9 @@ The tab comes from `gr.Request.query_params` in a load event (the browser sends 
 string with each event). The embed view is a class on <html>, set by a script in <head> before the
 app renders, so the header and tab bar never flash; CSS does the rest. Both views are one Blocks, so
 each tab's events and public API exist once.
+
+Keyboard and phone use where Gradio falls short (tab lists with arrow keys, visible focus, dropdown lists
+that close, 24 px tap targets) come from ui/keyboard.py: its HEAD and CSS are appended to this module's.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from pipelines.core.registry import GROUPS, TaskSpec
+from ui import keyboard, widgets
 
 TITLE = "Transformer Playground"
 MAX_PREFILL_CHARS = 2_000  # a URL is no place for a book; the tab's own limit applies on submit
@@ -41,7 +45,9 @@ HEAD = f"""<script>
   var e = (q.get("embed") || "").toLowerCase();
   if (e === "1" || e === "true" || e === "yes") document.documentElement.classList.add("{EMBED_CLASS}");
 }})();
-</script>"""
+</script>
+{keyboard.HEAD}
+{widgets.STATUS_LIVE_HEAD}"""
 
 CSS = f"""
 .model-status {{ font-size: 0.9em; }}
@@ -54,7 +60,7 @@ CSS = f"""
 .{EMBED_CLASS} .gradio-container > .main .contain {{ padding: 0 !important; }}
 .{EMBED_CLASS} #pg-tabs, .{EMBED_CLASS} .{GROUP_TABS_CLASS} {{ border: none !important; padding: 0 !important; }}
 .{EMBED_CLASS} #pg-tabs > .tabitem, .{EMBED_CLASS} .{PAGE_CLASS} {{ padding: 0 !important; border: none !important; }}
-"""
+{keyboard.CSS}"""
 
 
 @dataclass
@@ -87,7 +93,8 @@ def build(demo: gr.Blocks, models, specs: list[TaskSpec]) -> gr.Tabs:
                 "experts*, then look inside one. Models load on first use of a tab.", elem_id="pg-header")
     parts = []
     rows: dict[str, gr.Tabs] = {}
-    with gr.Tabs(elem_id="pg-tabs") as groups:
+    # wrap: on a phone the groups stay side by side or wrap, never behind a "More tabs" menu.
+    with gr.Tabs(elem_id="pg-tabs", overflow_behavior="wrap") as groups:
         for group, title in GROUPS.items():
             members = [spec for spec in specs if spec.group == group]
             if not members:
@@ -105,8 +112,11 @@ def build(demo: gr.Blocks, models, specs: list[TaskSpec]) -> gr.Tabs:
         query = dict(request.query_params) if request is not None else {}
         selected = resolve_tab(query.get("tab"), [p.spec.id for p in parts])
         group = next(p.spec.group for p in parts if p.spec.id == selected)
-        return ([gr.Tabs(selected=f"group-{group}")]
-                + [gr.Tabs(selected=selected) if g == group else gr.skip() for g in rows]
+        # The first page is what the app shows before this event arrives: selecting it again would undo a
+        # tab that a person chose meanwhile (on a slow connection, seconds after the first paint).
+        move = selected != parts[0].spec.id
+        return ([gr.Tabs(selected=f"group-{group}") if move else gr.skip()]
+                + [gr.Tabs(selected=selected) if move and g == group else gr.skip() for g in rows]
                 + [u for p in parts for u in p.updates(query, p.spec.id == selected)])
 
     # queue=False: the tab is chosen at once, not behind model requests waiting in the queue.

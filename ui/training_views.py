@@ -15,16 +15,18 @@ import html
 
 from ui.views import CSS, shown
 
-COLORS = ("#4f46e5", "#dc2626", "#059669", "#d97706")
+# Theme-aware (ui/views.CSS): the legend writes each series' name in its colour, so each passes 4.5:1 as text
+# in light and dark; used through style= (CSS variables do not resolve in SVG presentation attributes).
+COLORS = ("var(--pg-accent)", "var(--pg-red)", "var(--pg-green)", "var(--pg-amber)")
 STYLE = """
 <style>
 .pg-loss { display: grid; grid-template-columns: minmax(48px, 22%) 1fr 52px; gap: 2px 6px; align-items: center; }
 .pg-loss .pg-track { height: 12px; background: #0000000d; border-radius: 3px; }
 .pg-loss .pg-fill { display: block; height: 100%; border-radius: 3px; }
 .pg-loss .pg-label { overflow: hidden; text-overflow: ellipsis; white-space: pre; }
-.pg-loss .pg-departs { color: #dc2626; font-weight: bold; }
+.pg-loss .pg-departs { color: var(--pg-red); font-weight: bold; }
 .pg-run { line-height: 1.9; white-space: pre-wrap; }
-.pg-run .pg-same { color: #6b7280; }
+.pg-run .pg-same { color: var(--pg-muted); }
 .pg-run .pg-text { background: #dcfce7; border-radius: 3px; color: #111; }
 .pg-run .pg-free { background: #fee2e2; border-radius: 3px; color: #111; }
 .pg-chart svg { width: 100%; height: auto; max-width: 640px; }
@@ -138,10 +140,10 @@ def line_chart(series: list[tuple[str, list[float], list[float | None]]], x_labe
         points = [(px(x), py(y)) for x, y in zip(sx, sy) if y is not None]
         if points:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            parts.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+            parts.append(f'<polyline points="{path}" fill="none" style="stroke:{color}" stroke-width="2"/>')
             if dots:
-                parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in points)
-        legend.append(f'<tspan fill="{color}">■ {_e(name)}</tspan>')
+                parts.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" style="fill:{color}"/>' for x, y in points)
+        legend.append(f'<tspan style="fill:{color}">■ {_e(name)}</tspan>')
     if len(legend) > 1:  # one line needs no legend: the axis names it
         parts.append(f'<text x="{width - right}" y="{top - 16}" text-anchor="end">{"  ".join(legend)}</text>')
     parts.append("</svg>")

@@ -44,8 +44,35 @@ def _why(spec, repo_id: str | None) -> str:
     return next((c.why for c in spec.checkpoints if repo_id in (c.repo_id, c.label)), "")
 
 
+STATUS_CLASS = "model-status"
+# Screen readers announce the status line (which model answered, "Loading…", notices) when it changes:
+# gr.Markdown takes no ARIA attributes in Gradio 6.31, so this script, for launch(head=...), makes each
+# status line's rendered Markdown a polite live region. The inner element, not the block around it: the
+# block also holds Gradio's progress timer, which changes ten times a second and would be read aloud
+# without end. It is marked while still empty, because a region that appears together with its text is
+# not announced; pages mount their components when first opened, hence the observer.
+STATUS_LIVE_HEAD = f"""<script>
+(function () {{
+  "use strict";
+  if (window.__pgStatusLive) return;
+  window.__pgStatusLive = true;
+  var LINES = '.block.{STATUS_CLASS} [data-testid="markdown"]:not([role])';
+  function mark() {{
+    document.querySelectorAll(LINES).forEach(function (line) {{
+      line.setAttribute("role", "status");
+      line.setAttribute("aria-live", "polite");
+      line.setAttribute("aria-atomic", "true");
+    }});
+  }}
+  new MutationObserver(mark).observe(document.documentElement, {{ childList: true, subtree: true }});
+  mark();
+}})();
+</script>"""
+
+
 def status_box() -> gr.Markdown:
-    return gr.Markdown(label="Status", show_label=False, elem_classes=["model-status"])
+    """The result's status line; STATUS_LIVE_HEAD makes screen readers announce it."""
+    return gr.Markdown(label="Status", show_label=False, elem_classes=[STATUS_CLASS])
 
 
 def load_model(models, model_id: str | None, progress: gr.Progress | None = None):

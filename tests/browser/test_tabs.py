@@ -85,6 +85,8 @@ def test_deep_links_select_their_tab_and_unknown_ids_open_the_first(page, playgr
 
 
 def test_embed_link_takes_theme_text_and_model_from_the_url(page, playground, artifacts):
+    if "text-generation" not in playground.task_ids:
+        pytest.skip("the text-generation page is not in this app (PLAYGROUND_BROWSER_TASKS)")
     page.goto(f"{playground.url}embed/text-generation?__theme=dark&text=Once%20upon%20a%20time%2C"
               "&model=openai-community/gpt2")
     prompt = block(page, "Prompt").locator("textarea")
@@ -102,7 +104,7 @@ def test_embed_link_takes_theme_text_and_model_from_the_url(page, playground, ar
 def test_full_app_with_its_tab_bar(page, playground, artifacts):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(playground.url)
-    page.get_by_role("tab", name=PAGES[0].title).wait_for()
+    page.get_by_role("tab", name=next(s.title for s in PAGES if s.id in playground.task_ids)).wait_for()
     assert page.locator("html.pg-embed").count() == 0
     assert page.locator("footer").get_by_text("Use via API").is_visible()  # for the README's clients
     page.screenshot(path=str(artifacts / "full-app.png"))
