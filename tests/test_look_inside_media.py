@@ -245,3 +245,53 @@ def test_whispers_encoder_stays_on_sdpa_when_the_decoder_is_switched_to_eager(mo
         whisper.use_attention(loaded)
     assert out.cross_attentions[0] is not None  # the decoder does return its weights
     assert torch.allclose(before, after, atol=1e-5)
+
+
+def test_the_words_are_placed_with_the_encoder_output_the_transcription_kept(models):
+    from pipelines.inside import kept
+    from pipelines.tasks import speech
+
+    sp = models.task("speech")
+    shown = speech.transcribe(sp, HELLO, language="en")
+    whisper = sp.bundle()
+    calls = []
+    hook = whisper.model.get_encoder().register_forward_hook(lambda *_: calls.append(1))
+    try:
+        with_kept = inside_speech.explain(sp, HELLO, "transcribe", "en", None, True, shown.text,
+                                          [[s.start, s.end, s.text] for s in shown.segments], "English (en), as chosen")
+        assert calls == [] and with_kept["words"]  # only the decoder ran
+        whisper.extras[kept.KEY] = kept.Kept()  # gone (evicted, a fresh server): computed again, the same view
+        assert inside_speech.explain(sp, HELLO, "transcribe", "en", None, True, shown.text,
+                                     [[s.start, s.end, s.text] for s in shown.segments],
+                                     "English (en), as chosen") == with_kept
+        assert calls == [1]
+    finally:
+        hook.remove()
+
+
+def test_a_long_recordings_windows_are_cut_as_the_long_form_decoding_cut_them(models):
+    """The encoder's input in each window of Whisper's own long-form `generate` equals `window_features` at
+    that window's start (its seek), so the view reads what the run read, and finds it kept."""
+    import torch
+
+    from pipelines.tasks import speech
+
+    whisper = models.task("speech").bundle()
+    whole, read = speech._features(whisper, audio.decode(LONG))
+    seeks, inputs = [], []
+
+    def monitor(seek_and_total):
+        seeks.append(int(seek_and_total[0][0]))
+
+    hook = whisper.model.get_encoder().register_forward_hook(
+        lambda module, args, kwargs, output: inputs.append(args[0] if args else kwargs["input_features"]),
+        with_kwargs=True)
+    try:
+        with torch.inference_mode():
+            whisper.model.generate(whole, attention_mask=read, return_timestamps=True, return_segments=True,
+                                   monitor_progress=monitor, language="en", task="transcribe", max_length=8)
+    finally:
+        hook.remove()
+    assert len(seeks) >= 2 and len(inputs) == len(seeks)
+    for seek, given in zip(seeks, inputs):
+        assert torch.equal(inside_speech.window_features(whole, read, seek / 100), given)

@@ -15,7 +15,7 @@ from pipelines.core.errors import UserInputError
 from pipelines.families.causal_lm import GenerationParams, encode
 from pipelines.inside import code_completion as inside_code
 from pipelines.inside import fill_mask as inside_fill
-from pipelines.inside import local_bundle
+from pipelines.inside import kept, local_bundle
 from pipelines.inside import question_answering as inside_qa
 from pipelines.inside import summarization as inside_summary
 from pipelines.inside import text_generation as inside_text
@@ -241,3 +241,89 @@ def test_a_task_on_a_serving_engine_has_nothing_here_to_look_inside(models):
 
     with pytest.raises(UserInputError, match="serving engine"):
         local_bundle(OnAnEngine(), None)
+
+
+def test_the_kept_store_drops_the_least_recently_used_within_its_entries_and_bytes():
+    import torch
+
+    store = kept.Kept(max_entries=3, max_bytes=1300)  # three values of 100 floats (400 bytes) fit, not four
+    for k in range(3):
+        store.put(f"run {k}", torch.zeros(100))
+    store.get("run 0")  # used again: now the most recent
+    store.put("run 3", torch.zeros(100))
+    assert [store.get(f"run {k}") is not None for k in range(4)] == [True, False, True, True]
+    store.put("big", torch.zeros(200))  # over the bytes with the others: the oldest go first
+    assert store.get("big") is not None and len(store) == 2
+    store.put("too big", torch.zeros(400))  # more than the whole store: not kept, nothing evicted for it
+    assert store.get("too big") is None and len(store) == 2
+
+
+def test_kept_keys_tell_apart_what_decides_the_value():
+    import numpy as np
+    import torch
+
+    assert kept.digest("ids", [1, 2]) == kept.digest("ids", [1, 2])
+    assert kept.digest(torch.tensor([[1, 2]])) == kept.digest(torch.tensor([[1, 2]]))
+    assert len({kept.digest("ids", [1, 2]), kept.digest("ids", [2, 1]), kept.digest("ids", "[1, 2]"),
+                kept.digest("ids", [1], [2]), kept.digest("logits", [1, 2]), kept.digest(torch.tensor([[1, 2]])),
+                kept.digest(torch.tensor([[1, 2]], dtype=torch.int32)), kept.digest(torch.tensor([1, 2])),
+                kept.digest(torch.tensor([[1.0, 2.0]])), kept.digest(np.array([[1, 2]]))}) == 10
+
+
+def forward_counter(module):
+    """A list that grows by one at each forward call of `module`, and the hook to remove."""
+    calls = []
+    return calls, module.register_forward_hook(lambda *_: calls.append(1))
+
+
+def test_a_summary_is_looked_into_with_the_encoder_output_its_run_kept(models):
+    import torch
+
+    sm = models.task("summarization")
+    text = EXAMPLES["summarization"][0]["text"]
+    shown = summarization.summarize(sm, text, None, 5, 12, 1).text
+    bundle = sm.bundle()
+    read = summarization.settings(bundle)["prefix"] + summarization.check(sm, text).text  # as the task read it
+    ids = bundle.tokenizer(read, truncation=True, return_tensors="pt")["input_ids"]
+    hidden = kept.encoder_output(bundle, ids)
+    with torch.inference_mode():
+        fresh = bundle.model.get_encoder()(input_ids=ids).last_hidden_state
+    assert hidden is not None and torch.allclose(hidden, fresh, atol=1e-5)
+    assert kept.encoder_output(bundle, ids[:, :-1]) is None  # another input: nothing kept for it
+    calls, hook = forward_counter(bundle.model.get_encoder())
+    try:
+        with_kept = inside_summary.explain(sm, text, None, 5, 12, 1, True, shown)
+        assert calls == []  # only the decoder ran
+        bundle.extras[kept.KEY] = kept.Kept()  # gone (evicted, a fresh server): computed again, the same view
+        assert inside_summary.explain(sm, text, None, 5, 12, 1, True, shown) == with_kept and calls == [1]
+    finally:
+        hook.remove()
+
+
+def test_a_seq2seq_encoder_stays_on_sdpa_when_the_model_is_switched_to_eager(models):
+    bundle = models.task("summarization").bundle()
+    loaded = bundle.attention
+    bundle.use_attention("eager")
+    try:
+        assert {m.config._attn_implementation for m in bundle.model.get_encoder().modules()
+                if hasattr(m, "config") and not hasattr(m, "base_model_prefix")} == {"sdpa"}
+        assert bundle.model.get_decoder().config._attn_implementation == "eager"
+    finally:
+        bundle.use_attention(loaded)
+
+
+def test_the_qa_view_reads_the_scores_its_run_kept(models):
+    qa = models.task("question-answering")
+    example = max(EXAMPLES["question_answering"], key=lambda e: len(e["context"]))  # several windows
+    answer = question_answering.answer(qa, example["question"], example["context"])
+    assert answer.windows > 1
+    reader = qa.bundle()
+    calls, hook = forward_counter(reader.model)
+    try:
+        with_kept = inside_qa.explain(qa, example["question"], example["context"], None, 30, answer.text)
+        assert calls == [] and with_kept["matches_shown"]
+        reader.extras[kept.KEY] = kept.Kept()
+        assert inside_qa.explain(qa, example["question"], example["context"], None, 30, answer.text) == with_kept
+        assert len(calls) == -(-answer.windows // question_answering.WINDOW_BATCH)  # every window read again
+    finally:
+        hook.remove()

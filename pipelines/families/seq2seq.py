@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, NamedTuple
 
-from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained, pin_attention
 from pipelines.core.checks import Progress, no_progress
 
 MAX_BEAMS = 8
@@ -30,7 +30,13 @@ _OPENERS = "\"'«“‘([¿¡"
 def load(request: LoadRequest) -> Bundle:
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-    return load_pretrained(request, AutoModelForSeq2SeqLM, AutoTokenizer)
+    s2s = load_pretrained(request, AutoModelForSeq2SeqLM, AutoTokenizer)
+    # "Look inside" and the decoding page read the decoder's cross-attention only, so they switch the model
+    # to eager attention; the encoder's weights are never shown, and eager would make its self-attention
+    # over a 1,024-token article slower in every later run of the tab: it stays on sdpa.
+    if getattr(s2s.model, "_supports_sdpa", False):
+        pin_attention(s2s.model.get_encoder(), "sdpa")
+    return s2s
 
 
 def window(s2s: Bundle) -> int:

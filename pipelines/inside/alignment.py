@@ -8,6 +8,9 @@ made step by step (the decoder is causal, so later tokens cannot change an earli
 averaged over every decoder layer and every head: a distribution over the source tokens (it sums to 1,
 padding excluded). It shows where the model looked, not why it chose the word.
 
+The encoder's output over a source the task decoded alone (a summary's text) is the one the task's run
+kept (pipelines/inside/kept.py), when it is still there: only the decoder runs again.
+
 The output ids are not kept by the tabs (they show text), so the output is tokenized again as a target
 (Marian has a separate target vocabulary); a note says so when that text does not read back exactly.
 Tokens are shown with the next-token page's piece helper, so that pieces join to the text exactly.
@@ -16,7 +19,7 @@ Tokens are shown with the next-token page's piece helper, so that pieces join to
 from __future__ import annotations
 
 from pipelines.explainers.next_token_inputs import pieces
-from pipelines.inside import rounded
+from pipelines.inside import DIGITS, kept, rounded
 
 MAX_OUTPUT_TOKENS = 512  # longer outputs are cut (a summary is at most 512 tokens; a sentence far fewer)
 
@@ -48,11 +51,18 @@ def align(bundle, sources: list[str], outputs: list[str], groups: list[list[int]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     decoder_ids = torch.tensor([r + [pad] * (width - len(r)) for r in decoder_rows], device=bundle.device)
     with torch.inference_mode():
-        # The encoder on its own, so that its self-attention weights (sources x sources per head and layer,
-        # 800 MB for a 1,024-token article) are never returned: only the decoder's are asked for.
-        encoder_outputs = bundle.model.get_encoder()(**encoded)
-        out = bundle.model(encoder_outputs=encoder_outputs, attention_mask=encoded["attention_mask"],
-                           decoder_input_ids=decoder_ids, output_attentions=True, use_cache=False)
+        hidden = None
+        if len(sources) == 1:  # the task decoded it alone: its run may have kept the encoder's output
+            hidden = kept.encoder_output(bundle, encoded["input_ids"])
+        if hidden is None:
+            # The encoder on its own, so that its self-attention weights (sources x sources per head and layer,
+            # 800 MB for a 1,024-token article) are never returned: only the decoder's are asked for.
+            hidden = bundle.model.get_encoder()(**encoded).last_hidden_state
+        # The decoder alone: the view needs its cross-attention, not the output layer's scores over the
+        # vocabulary (DistilBART's 50,264-way layer is a quarter of the decoder's work).
+        out = bundle.model.get_decoder()(input_ids=decoder_ids, encoder_hidden_states=hidden,
+                                         encoder_attention_mask=encoded["attention_mask"], output_attentions=True,
+                                         use_cache=False)
         # (layers, batch, heads, targets, sources) -> mean over layers and heads: (batch, targets, sources)
         weights = torch.stack([layer.float() for layer in out.cross_attentions]).mean(dim=(0, 2)).cpu()
     special = set(tokenizer.all_special_ids)
@@ -66,7 +76,8 @@ def align(bundle, sources: list[str], outputs: list[str], groups: list[list[int]
         result = {
             "source_tokens": pieces(tokenizer, source_ids),
             "output_tokens": output_pieces,
-            "alignment": [[rounded(w) for w in rows[k].tolist()] for k in shown],
+            # `rounded` without a call per weight: a long summary aligned with an article has 60,000 of them
+            "alignment": [[round(w, DIGITS) for w in rows[k].tolist()] for k in shown],
             "round_trip": read_back == output.strip(),
         }
         if groups is not None:

@@ -1,8 +1,9 @@
 """Look inside question answering: the reader's start and end scores over the context, the span it chose
 and the best rivals, each with the window it came from.
 
-The context is read again exactly as the tab read it (pipelines/tasks/question_answering.py: the same
-windows, the same forward passes) and the answer is chosen by the same function (qa_spans.best_span),
+The scores are the ones the tab's run computed, kept beside the model (pipelines/inside/kept.py); when
+they are gone, the context is read again exactly as the tab read it (pipelines/tasks/question_answering.py:
+the same windows, the same forward passes). The answer is chosen by the same function (qa_spans.best_span),
 so the view's best span is the answer shown; a note says so if they differ (the context was edited
 while the model read it). Rivals are the next best spans by the same score (start logit + end logit,
 the same rules: on context tokens, start <= end, at most the length limit), one per place in the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.inside import local_bundle, rounded
+from pipelines.inside import kept, local_bundle, rounded
 from pipelines.tasks import qa_spans
 from pipelines.tasks import question_answering as qa
 
@@ -41,7 +42,10 @@ def explain(models, question, context, model_id=None, max_answer_tokens=qa.DEFAU
     request = qa.check(models, question, context, model_id, max_answer_tokens)
     reader = local_bundle(models, request.model_id)
     windows = qa.encode_windows(reader.tokenizer, request.question, request.context)
-    starts, ends = (a.astype(np.float64) for a in qa.read_windows(reader, windows))
+    logits = kept.recall(reader, kept.QA_LOGITS, qa.logits_key(reader, request.question, request.context))
+    if logits is None or len(logits[0]) != len(windows["input_ids"]):  # gone (or another tokenizer): read again
+        logits = qa.read_windows(reader, windows)
+    starts, ends = (a.astype(np.float64) for a in logits)  # copies: the kept arrays stay as they are
     mask = np.array([[sid == 1 for sid in windows.sequence_ids(w)] for w in range(len(starts))])
     offsets = np.asarray(windows["offset_mapping"])
     no_answer = qa.allows_no_answer(reader)

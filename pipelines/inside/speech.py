@@ -15,7 +15,9 @@ height or more. That is where the model looked while writing the word: a good gu
 said, not a timestamp (Whisper's word timestamps add dynamic time warping).
 
 Long recordings: the tab's segments are grouped into 30 s windows again (each starts where the last
-segment of the one before ended, as the long-form decoding seeks), one encoder pass each, up to MAX_WINDOWS.
+segment of the one before ended, as the long-form decoding seeks), up to MAX_WINDOWS, each cut from the
+whole recording's features as the decoding cut it. Each window's encoder output is the one the run kept
+(pipelines/inside/kept.py) when it is still there, else one encoder pass; then one decoder pass.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import re
 
 import numpy as np
 
-from pipelines.inside import local_bundle, rounded
+from pipelines.inside import kept, local_bundle, rounded
 from pipelines.readers import audio
 from pipelines.tasks import speech
 
@@ -52,10 +54,12 @@ def explain(models, recording, task=speech.DEFAULTS.task, language=speech.DEFAUL
         features, _ = speech._features(whisper, request.samples[: speech.WINDOW_S * audio.SAMPLE_RATE])
         code, _ = speech.detect_language(whisper, features)
     windows, notes = _windows(text, rows, duration)
+    whole, read = speech._features(whisper, request.samples)
     words = []
     for start_s, said in windows:
         clip = request.samples[int(start_s * audio.SAMPLE_RATE): int((start_s + speech.WINDOW_S) * audio.SAMPLE_RATE)]
-        words += _window_words(whisper, clip, said, start_s, code or "en", request.task, notes)
+        features = window_features(whole, read, start_s)
+        words += _window_words(whisper, features, clip, said, start_s, code or "en", request.task, notes)
     if request.task == "translate":
         notes.append("This is a translation: English words attend to speech in another language, so the "
                      "places are rougher than for a transcript.")
@@ -90,6 +94,19 @@ def _windows(text: str, rows, duration: float) -> tuple[list[tuple[float, str]],
     if len(windows) > MAX_WINDOWS:
         notes.append(f"Only the first {MAX_WINDOWS} windows of 30 s are shown (of {len(windows)}).")
     return [(start, " ".join(parts)) for start, parts in windows[:MAX_WINDOWS]], notes
+
+
+def window_features(whole, read, start_s: float):
+    """The log-mel features of the 30 s window from `start_s`, cut from the whole recording's as Whisper's
+    long-form decoding cuts them (3,000 frames from the window's start, zeros past the frames `read`), so
+    that the encoder reads what it read in the run. A recording of at most 30 s is one window already."""
+    import torch
+
+    if read is None:
+        return whole
+    seek, size = round(start_s * 100), speech.WINDOW_S * 100  # 100 feature frames a second
+    part = whole[..., seek: min(seek + size, int(read[0].sum()))]
+    return torch.nn.functional.pad(part, (0, size - part.shape[-1]))
 
 
 def prompt_ids(whisper, code: str, task: str) -> list[int]:
@@ -128,8 +145,11 @@ def token_attention(whisper, features, prompt: list[int], tokens: list[int], fra
     ids = torch.tensor([prompt + tokens], device=whisper.device)
     try:
         with torch.inference_mode():
-            encoded = model.get_encoder()(features)
-            model(encoder_outputs=encoded, decoder_input_ids=ids, use_cache=False)
+            encoded = kept.encoder_output(whisper, features)  # the run's, when it is still kept
+            if encoded is None:
+                encoded = model.get_encoder()(features).last_hidden_state
+            # The decoder alone: its cross-attention inputs are all we need, not the scores over the vocabulary.
+            model.get_decoder()(input_ids=ids, encoder_hidden_states=encoded, use_cache=False)
             maps = []
             for layer, head in heads:
                 attention, (hidden, memory) = decoder_layers[layer].encoder_attn, seen[layer]
@@ -155,7 +175,8 @@ def alignment_heads(whisper) -> list[tuple[int, int]]:
     return [(layer, head) for layer in range(layers // 2, layers) for head in range(config.decoder_attention_heads)]
 
 
-def _window_words(whisper, clip, said: str, start_s: float, code: str, task: str, notes: list) -> list[dict]:
+def _window_words(whisper, features, clip, said: str, start_s: float, code: str, task: str,
+                  notes: list) -> list[dict]:
     from transformers.models.whisper.tokenization_whisper import _combine_tokens_into_words
 
     tokenizer = whisper.tokenizer
@@ -167,7 +188,6 @@ def _window_words(whisper, clip, said: str, start_s: float, code: str, task: str
         tokens = tokens[:room]
     if not tokens:
         return []
-    features, _ = speech._features(whisper, clip)
     frames = max(1, min(whisper.model.config.max_source_positions, math.ceil(audio.duration_s(clip) / FRAME_S)))
     rows = token_attention(whisper, features, prompt, tokens, frames).numpy()
     language = speech.language_name(code).lower()

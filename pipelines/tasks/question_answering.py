@@ -24,6 +24,7 @@ from pipelines.core import checks
 from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
 from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
+from pipelines.inside import kept  # "Look inside" reuses the windows' scores (its 1 s goal)
 from pipelines.tasks.qa_spans import best_span
 
 # Window and overlap of SQuAD fine-tuning (run_qa.py and the old pipeline): the readers were trained on
@@ -95,6 +96,8 @@ def run(models, request: Request, progress: Progress = no_progress) -> Answer:
     reader = models.bundle(request.model_id)
     windows = encode_windows(reader.tokenizer, request.question, request.context)
     start_logits, end_logits = read_windows(reader, windows, progress)
+    # "Look inside" shows these scores: kept, so that it does not read every window again.
+    kept.keep(reader, kept.QA_LOGITS, logits_key(reader, request.question, request.context), (start_logits, end_logits))
     context_mask = np.array([[sid == 1 for sid in windows.sequence_ids(w)] for w in range(len(start_logits))])
     choice = best_span(start_logits, end_logits, windows["offset_mapping"], context_mask,
                        request.max_answer_tokens, allow_no_answer=allows_no_answer(reader))
@@ -129,6 +132,11 @@ def encode_windows(tokenizer, question: str, context: str):
         stride=STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True, padding="longest",
         return_tensors="np",
     )
+
+
+def logits_key(reader: Bundle, question: str, context: str) -> tuple:
+    """What decides the windows' logits of one reader: the texts and the window length (the stride is fixed)."""
+    return question, context, min(MAX_LENGTH, reader.tokenizer.model_max_length)
 
 
 def read_windows(reader: Bundle, windows, progress: Progress = no_progress) -> tuple[np.ndarray, np.ndarray]:

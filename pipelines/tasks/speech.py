@@ -32,6 +32,7 @@ from pipelines.core import checks
 from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained, pin_attention
 from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
+from pipelines.inside import kept
 from pipelines.readers import audio
 
 TASKS = ("transcribe", "translate")
@@ -208,7 +209,8 @@ def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULT
     # max_length, not max_new_tokens: generate always also has a max_length (the checkpoint's, else
     # transformers' 20), so max_new_tokens logged "Both ... seem to have been set" on every window.
     options["max_length"] = window_tokens(whisper)
-    with torch.inference_mode():
+    # "Look inside" reads the encoder's output for each 30 s window again: kept (pipelines/inside/kept.py).
+    with torch.inference_mode(), kept.keeping_encoder_outputs(whisper, "input_features"):
         if timestamps or long_form:
             raw, windows = _with_timestamps(whisper, samples, features, attention, options, progress)
         else:
