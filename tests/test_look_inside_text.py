@@ -327,3 +327,22 @@ def test_the_qa_view_reads_the_scores_its_run_kept(models):
         assert len(calls) == -(-answer.windows // question_answering.WINDOW_BATCH)  # every window read again
     finally:
         hook.remove()
+
+
+def test_a_translations_sentences_are_aligned_with_the_encoder_outputs_its_batched_run_kept(models):
+    from pipelines.inside.alignment import align
+
+    tr = models.task("translation")
+    sentences = ["The cat sleeps on the warm mat.", "Dogs run in the big park every morning.", "Good night!"]
+    translation.translate(tr, " ".join(sentences), "English", "German", 1)  # one batch of three sentences
+    bundle = local_bundle(tr, None, attention="eager")  # as the view gets it: cross-attention weights
+    outputs = ["Die Katze schläft.", "Hunde laufen im Park.", "Gute Nacht!"]  # the miniature's own are noise
+    calls, hook = forward_counter(bundle.model.get_encoder())
+    try:
+        with_kept = align(bundle, sentences, outputs)
+        assert len(with_kept) == 3 and calls == []  # each sentence's row was kept: only the decoder ran
+        bundle.extras[kept.KEY] = kept.Kept()  # gone: the batch is encoded again, the same alignment
+        assert align(bundle, sentences, outputs) == with_kept and calls == [1]
+        assert align(bundle, sentences[:2] + ["Something else."], outputs) and calls == [1, 1]  # one not kept
+    finally:
+        hook.remove()

@@ -8,8 +8,8 @@ made step by step (the decoder is causal, so later tokens cannot change an earli
 averaged over every decoder layer and every head: a distribution over the source tokens (it sums to 1,
 padding excluded). It shows where the model looked, not why it chose the word.
 
-The encoder's output over a source the task decoded alone (a summary's text) is the one the task's run
-kept (pipelines/inside/kept.py), when it is still there: only the decoder runs again.
+The encoder's output over each source (a summary's text, a translation's sentences) is the one the task's
+run kept (pipelines/inside/kept.py), when it is still there: only the decoder runs again.
 
 The output ids are not kept by the tabs (they show text), so the output is tokenized again as a target
 (Marian has a separate target vocabulary); a note says so when that text does not read back exactly.
@@ -54,6 +54,8 @@ def align(bundle, sources: list[str], outputs: list[str], groups: list[list[int]
         hidden = None
         if len(sources) == 1:  # the task decoded it alone: its run may have kept the encoder's output
             hidden = kept.encoder_output(bundle, encoded["input_ids"])
+        else:  # translation's sentences, kept row by row from the run's batch
+            hidden = kept.encoder_outputs(bundle, encoded["input_ids"], encoded["attention_mask"])
         if hidden is None:
             # The encoder on its own, so that its self-attention weights (sources x sources per head and layer,
             # 800 MB for a 1,024-token article) are never returned: only the decoder's are asked for.

@@ -78,9 +78,19 @@ def keeping_encoder_outputs(bundle, input_name: str):
     the encoder itself. Another request's passes meanwhile are kept too: harmless, keys are the inputs."""
     def hook(module, args, kwargs, output):
         inputs = args[0] if args else kwargs.get(input_name)
-        if inputs is not None and inputs.shape[0] == 1:
-            # On the CPU: on ZeroGPU the GPU is lent for one call, and a few MB copy in about a millisecond.
+        if inputs is None:
+            return
+        # On the CPU: on ZeroGPU the GPU is lent for one call, and a few MB copy in about a millisecond.
+        if inputs.shape[0] == 1:
             keep(bundle, ENCODER_OUTPUT, (inputs,), output[0].to("cpu"))
+            return
+        mask = kwargs.get("attention_mask")
+        if mask is None or inputs.dtype.is_floating_point:
+            return  # a batch of features (audio) has no padding to take off: not kept
+        # A batch (translation's sentences): each row without its padding, by its own ids. The padding is
+        # masked, so its real positions hold what the encoder gives for the row alone (to float rounding).
+        for b, real in enumerate(mask.bool()):
+            keep(bundle, ENCODER_OUTPUT, (inputs[b][real].unsqueeze(0),), output[0][b][real].unsqueeze(0).to("cpu"))
 
     handle = bundle.model.get_encoder().register_forward_hook(hook, with_kwargs=True)
     try:
@@ -93,6 +103,24 @@ def encoder_output(bundle, inputs):
     """The encoder's kept output (1, positions, width) for `inputs` (a batch of one), on the model's device, or None."""
     hidden = recall(bundle, ENCODER_OUTPUT, (inputs,))
     return None if hidden is None else hidden.to(bundle.device)
+
+
+def encoder_outputs(bundle, input_ids, attention_mask):
+    """The kept outputs of a padded batch (batch, positions, width), each row looked up by its ids without
+    the padding, zeros at the padding (masked out by the decoder's cross-attention); None unless all are kept."""
+    import torch
+
+    rows = []
+    for b, real in enumerate(attention_mask.bool()):
+        hidden = encoder_output(bundle, input_ids[b][real].unsqueeze(0).to("cpu"))
+        if hidden is None:
+            return None
+        rows.append((real, hidden[0]))
+    width = rows[0][1].shape[-1]
+    batch = torch.zeros(len(rows), input_ids.shape[1], width, dtype=rows[0][1].dtype, device=bundle.device)
+    for b, (real, hidden) in enumerate(rows):
+        batch[b][real.to(bundle.device)] = hidden
+    return batch
 
 
 def digest(*parts) -> str:
