@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -43,7 +44,10 @@ def mcp_session(server, *calls):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 return [await call(session) for call in calls]
-    return asyncio.run(run())
+    # In a thread of its own: a browser test run earlier in this pytest worker leaves Playwright's event loop
+    # running in the main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def call(name: str, **arguments):
