@@ -12,6 +12,7 @@ from typing import Callable, Iterable, NamedTuple
 
 from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained, pin_attention
 from pipelines.core.checks import Progress, no_progress
+from pipelines.inside import kept
 
 MAX_BEAMS = 8
 # Said after the range when a beam count is refused (pipelines.core.checks.whole_number's `hint`).
@@ -140,7 +141,8 @@ def generate(s2s: Bundle, texts: list[str], *, max_new_tokens: int | Callable[[i
                                 truncation=True, max_length=longest_input).to(s2s.device)
         longest = int(encoded["attention_mask"].sum(dim=1).max())
         limit = max_new_tokens(longest) if callable(max_new_tokens) else max_new_tokens
-        with torch.inference_mode():
+        # kept: "Look inside" (translation, summarization) reads each text's encoder output again.
+        with torch.inference_mode(), kept.keeping_encoder_outputs(s2s, "input_ids"):
             ids = s2s.model.generate(**encoded, num_beams=num_beams, max_length=limit + 1,
                                      min_length=min(min_new_tokens, limit) + 1, **generate_kwargs)
         texts_out = s2s.tokenizer.batch_decode(ids, skip_special_tokens=True)

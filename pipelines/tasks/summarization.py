@@ -33,7 +33,6 @@ from pipelines.families.seq2seq import (
     token_count,
     window,
 )
-from pipelines.inside import kept  # "Look inside" reuses the encoder's output (its 1 s goal)
 
 MAX_SUMMARY_TOKENS = 512
 # Rounds of "summarize the chunk summaries" while they are still longer than the window; a text within
@@ -126,10 +125,9 @@ def run(models, request: Request, progress: Progress = no_progress) -> Summary:
 
     def summarize_all(texts: list[str], stage: str) -> list[Output]:
         # generate() reports "done/total"; the message says which stage that count belongs to.
-        with kept.keeping_encoder_outputs(s2s, "input_ids"):  # "Look inside" reads the encoder's output again
-            return generate(s2s, [prefix + t for t in texts], max_new_tokens=request.max_length,
-                            min_new_tokens=request.min_length, num_beams=request.num_beams,
-                            progress=lambda fraction, counts: progress(fraction, f"{stage}: {counts}"), **options)
+        return generate(s2s, [prefix + t for t in texts], max_new_tokens=request.max_length,
+                        min_new_tokens=request.min_length, num_beams=request.num_beams,
+                        progress=lambda fraction, counts: progress(fraction, f"{stage}: {counts}"), **options)
 
     current, chunks, rounds = request.text, 1, 0
     while token_count(s2s, prefix + current) > size and rounds < MAX_ROUNDS:

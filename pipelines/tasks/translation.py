@@ -31,7 +31,6 @@ from pipelines.families.seq2seq import (
     split_sentences,
     window,
 )
-from pipelines.inside import kept  # "Look inside" reuses the encoder's output (its 1 s goal)
 
 PIVOT = "en"  # every opus-mt pair we offer has English on one side
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
@@ -175,9 +174,8 @@ def translate_text(s2s: Bundle, text: str, num_beams: int, progress: Progress = 
         pieces = [p for sentence in split_sentences(line) for p in cut_to_window(s2s, sentence, budget)]
         layout.append((line[:len(line) - len(line.lstrip())] if pieces else "", len(pieces)))
         segments += pieces
-    with kept.keeping_encoder_outputs(s2s, "input_ids"):  # "Look inside" reads the encoder's output again
-        translated = generate(s2s, segments, max_new_tokens=lambda n: min(size - 1, 2 * n + 16),
-                              num_beams=num_beams, progress=progress) if segments else []
+    translated = generate(s2s, segments, max_new_tokens=lambda n: min(size - 1, 2 * n + 16),
+                          num_beams=num_beams, progress=progress) if segments else []
     out, cursor = [], 0
     for indent, count in layout:
         line = " ".join(t.text for t in translated[cursor:cursor + count] if t.text)
