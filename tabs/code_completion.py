@@ -20,6 +20,7 @@ from ui.widgets import (
     describe,
     examples,
     model_picker,
+    paced,
     public_event,
     status_box,
     user_errors,
@@ -86,7 +87,7 @@ def build(models) -> None:
         checked = code_completion.check(models, code, model_id, params)
         stop_event = signals.start(request)
         yield from while_loading(models, checked.model_id, progress, code)
-        for part in code_completion.run(models, checked, stop_event):
+        for part in paced(code_completion.run(models, checked, stop_event)):
             note = f"{part.new_tokens} new tokens" + (" · stopped" if part.stopped else "")
             yield code + part.text, describe(models.get(checked.model_id), note)
 

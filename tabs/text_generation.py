@@ -21,6 +21,7 @@ from ui.widgets import (
     describe,
     examples,
     model_picker,
+    paced,
     public_event,
     status_box,
     user_errors,
@@ -96,7 +97,7 @@ def build(models) -> None:
         stop_event = signals.start(request)
         yield from while_loading(models, checked.model_id, progress, "")
         started = time.perf_counter()
-        for part in text_generation.run(models, checked, stop_event):
+        for part in paced(text_generation.run(models, checked, stop_event)):
             seconds = time.perf_counter() - started
             speed = f"{part.new_tokens} tokens in {seconds:.1f} s ({part.new_tokens / max(seconds, 1e-6):.1f}/s)"
             if part.stopped:

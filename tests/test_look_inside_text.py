@@ -41,8 +41,21 @@ def direct_probabilities(bundle, prompt_ids, new_ids):
     return [float(probs[len(prompt_ids) - 1 + t, token]) for t, token in enumerate(new_ids)]
 
 
+@pytest.fixture(scope="module")
+def torch_models():
+    """Every model on torch (--engine torch): the text is written by the model that scores it."""
+    from pipelines.core.loading import ModelManager
+    from tests.conftest import tiny_settings
+
+    return ModelManager(tiny_settings(engine="torch"))
+
+
+@pytest.mark.parametrize("engine", ["torch", "auto"])
 @pytest.mark.parametrize("model_id,chat", [(None, True), ("openai-community/gpt2", True), (None, False)])
-def test_the_strip_is_a_forward_pass_and_greedy_text_is_the_first_choice(models, model_id, chat):
+def test_the_strip_is_a_forward_pass_and_greedy_text_is_the_first_choice(models, torch_models, engine, model_id,
+                                                                           chat):
+    if engine == "torch":
+        models = torch_models
     tg = models.task("text-generation")
     prompt = "Once upon a time,"
     generated = last(text_generation.generate(tg, prompt, model_id, GREEDY, chat))
@@ -54,14 +67,20 @@ def test_the_strip_is_a_forward_pass_and_greedy_text_is_the_first_choice(models,
     assert result["prompt_tokens"] == len(prompt_ids)
     expected = direct_probabilities(bundle, prompt_ids, new_ids)
     assert [t["probability"] for t in result["tokens"]] == pytest.approx(expected, abs=2e-4)
-    assert all(t["rank"] == 1 for t in result["tokens"])  # greedy, no penalty: the argmax every time
+    on_engine = tg.get(model_id).bundle.runs_on.startswith("onnxruntime-genai")
+    assert result["generated_by"] == (tg.get(model_id).bundle.runs_on if on_engine else "")
+    assert on_engine == (engine == "auto" and model_id is None)  # GPT-2 has no engine path
+    if not on_engine:  # the same model wrote and scored it: greedy, no penalty, the argmax every time
+        assert all(t["rank"] == 1 for t in result["tokens"])
     for t in result["tokens"]:
         alternatives = [p for _, p in t["alternatives"]]
         assert len(alternatives) == 3 and alternatives == sorted(alternatives, reverse=True)
         assert t["alternatives"][0][1] == pytest.approx(t["probability"], abs=1e-4)  # rank 1: the top one
     assert result["chat_template"] is (chat and model_id is None)  # GPT-2 has no template
     assert result["context"] == ("" if result["chat_template"] else prompt)
-    assert result["not_top"] == 0 and result["sampled"] is False
+    assert result["not_top"] == sum(t["rank"] > 1 for t in result["tokens"]) and result["sampled"] is False
+    if not on_engine:
+        assert result["not_top"] == 0
 
 
 def test_sampled_text_is_scored_by_the_model_not_the_sampler(models):

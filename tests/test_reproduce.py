@@ -116,6 +116,22 @@ def text_generation(models) -> Case:
     m = models.task("text-generation")
     # The chat model with sampling (the tab's default decoding), a prompt with a quote and a line break.
     request = task.check(m, 'Say "hello"\nto me.', None, GenerationParams(max_new_tokens=12, seed=7))
+    # On a CPU the app answers with onnxruntime-genai (pipelines/engines): its program is the engine's own.
+    runs_on = m.bundle(request.model_id).runs_on
+    assert runs_on.startswith("onnxruntime-genai"), runs_on
+    return Case("text-generation", request, list(task.run(m, request))[-1].text, exact_text, {}, {"runs_on": runs_on})
+
+
+def text_generation_on_torch(models) -> Case:
+    """The same request on torch (a GPU, --engine torch): transformers' pipeline reproduces it."""
+    from pipelines.core.loading import ModelManager
+    from pipelines.families.causal_lm import GenerationParams
+    from pipelines.tasks import text_generation as task
+    from tests.conftest import tiny_settings
+
+    m = ModelManager(tiny_settings(engine="torch")).task("text-generation")
+    request = task.check(m, 'Say "hello"\nto me.', None, GenerationParams(max_new_tokens=12, seed=7))
+    assert m.bundle(request.model_id).runs_on == "torch float32"
     return Case("text-generation", request, list(task.run(m, request))[-1].text, exact_text, {})
 
 
@@ -125,6 +141,19 @@ def code_completion(models) -> Case:
     m = models.task("code-completion")
     request = task.check(m, "def add(a, b):\n    return", None, replace(task.DEFAULTS, max_new_tokens=24))
     return Case("code-completion", request, request.code + list(task.run(m, request))[-1].text, exact_text, {})
+
+
+def code_completion_on_engine(models) -> Case:
+    """Qwen2.5-Coder (a Qwen2 model) runs on onnxruntime-genai on a CPU, cut at the default stop sequences."""
+    from pipelines.tasks import code_completion as task
+
+    m = models.task("code-completion")
+    request = task.check(m, "def add(a, b):\n    return", "Qwen/Qwen2.5-Coder-0.5B",
+                         replace(task.DEFAULTS, max_new_tokens=24, do_sample=True, seed=3))
+    runs_on = m.bundle(request.model_id).runs_on
+    assert runs_on.startswith("onnxruntime-genai"), runs_on
+    app = request.code + list(task.run(m, request))[-1].text
+    return Case("code-completion", request, app, exact_text, {}, {"runs_on": runs_on})
 
 
 def translation(models) -> Case:
@@ -300,7 +329,8 @@ def same_table(app, out: str) -> None:
 
 
 CASES = {
-    "text-generation": text_generation, "code-completion": code_completion, "translation": translation,
+    "text-generation": text_generation, "text-generation-torch": text_generation_on_torch,
+    "code-completion": code_completion, "code-completion-engine": code_completion_on_engine, "translation": translation,
     "translation-pivot": translation_pivot, "summarization": summarization,
     "question-answering": qa_case(None, "Where is the Eiffel Tower?", "The Eiffel Tower is in Paris. It is tall."),
     "question-answering-squad2": qa_case("deepset/roberta-base-squad2", "Who?", "The Eiffel Tower is in Paris."),

@@ -68,6 +68,10 @@ def code_block(models, *wirings: Wiring, example: Callable[[], Any]) -> gr.Code:
 def program(models, found, example: bool = False) -> str:
     """The program for what a request_for returned (a request, or a request and its extra inputs)."""
     request, extra = found if isinstance(found, tuple) else (found, {})
+    # The engine that answered (a fast CPU engine writes a different program): known once the model is loaded.
+    runs_on = models.runs_on(getattr(request, "model_id", None))
+    if runs_on:
+        extra = {**extra, "runs_on": runs_on}
     return reproduce.source(models.spec.id, request, example=example, **extra)
 
 

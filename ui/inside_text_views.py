@@ -42,6 +42,9 @@ def strip(result: dict) -> str:
         line += f" · {result['not_top']} were not the model's first choice (the repetition penalty moved them)"
     if result.get("chat_template"):
         line += " · read after your prompt in the chat template"
+    if result.get("generated_by"):
+        line += (f" · written by {_e(result['generated_by'])} (the fast CPU engine) and scored here by the float32 "
+                 "model, so even a greedy token may not be that model's first choice")
     surprises = sorted((t for t in tokens if t["rank"] > 1), key=lambda t: t["probability"])[:LEAST_LIKELY]
     listed = "; ".join(f"<code>{_e(shown(t['token']))}</code> {t['probability']:.3f} (it expected "
                        f"<code>{_e(shown(t['alternatives'][0][0]))}</code> {t['alternatives'][0][1]:.3f})"

@@ -11,6 +11,7 @@ import inspect
 import logging
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -152,6 +153,9 @@ def describe(loaded, extra: str = "") -> str:
         where = "from " + {"hub": "the Hugging Face Hub", "cache": "the local cache",
                            "miniature": "an offline miniature"}[loaded.location.kind]
     line = f"**Model:** {loaded.checkpoint.label} (`{loaded.checkpoint.repo_id}`) {where}"
+    runs_on = getattr(getattr(loaded, "bundle", None), "runs_on", "")  # engine and precision (--engine, --quantize)
+    if runs_on and not endpoint:
+        line += f", run by {runs_on}"
     if extra:
         line += f" · {extra}"
     if loaded.notice:
@@ -240,3 +244,21 @@ def _examples_file() -> dict:
 def examples(key: str) -> list:
     """Example inputs of one tab from assets/texts/examples.json (written for the course's chapters)."""
     return list(_examples_file().get(key, []))
+
+
+# A streamed text is sent to the browser at most this often. Every update costs the server a diff, a JSON
+# message and a status line, taken from the same 2 cores that generate the tokens: at one update per token a
+# fast engine (8 ms/token) would spend a good part of its time on updates. 12 updates a second still reads as
+# a stream.
+STREAM_EVERY_S = 0.08
+
+
+def paced(parts, every_s: float = STREAM_EVERY_S):
+    """The parts of a stream (pipelines.families.causal_lm.Partial), at most one per `every_s` seconds: the
+    first at once, then the latest one when the interval has passed, and always the last (done) one."""
+    last_sent = None
+    for part in parts:
+        now = time.monotonic()
+        if part.done or last_sent is None or now - last_sent >= every_s:
+            last_sent = now
+            yield part

@@ -1,4 +1,5 @@
-"""Where models run and in what precision: CUDA, then Apple MPS, then CPU; half precision on a GPU."""
+"""Where models run and in what precision: CUDA, then Apple MPS, then CPU; half precision on a GPU; and, on a
+CPU, which engine runs them and how their weights are quantized (a loader reads `engine` and `quantize`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from dataclasses import dataclass
 class Placement:
     device: str  # "cuda", "mps" or "cpu"
     dtype_name: str  # "float32", "float16" or "bfloat16"
+    # Settings.engine / Settings.quantize as they apply here: "auto" lets each loader pick what measured best
+    # for its task on a CPU; a GPU always gets ("torch", "none"), the fp16 path.
+    engine: str = "torch"
+    quantize: str = "none"
 
     @property
     def dtype(self):
@@ -25,7 +30,8 @@ class Placement:
         return self.device != "cpu"
 
 
-def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
+def choose_placement(device: str = "auto", dtype: str = "auto", engine: str = "torch",
+                     quantize: str = "none") -> Placement:
     import torch
 
     if device == "auto":
@@ -38,7 +44,9 @@ def choose_placement(device: str = "auto", dtype: str = "auto") -> Placement:
     if dtype == "auto":
         # float16 halves memory and is what GPUs are fast at; CPUs here have no fast half precision.
         dtype = "float32" if device == "cpu" else "float16"
-    return Placement(device, dtype)
+    if device != "cpu":  # the faster engines and int8/int4 kernels here are CPU paths
+        engine, quantize = "torch", "none"
+    return Placement(device, dtype, engine, quantize)
 
 
 def free_memory_bytes(placement: Placement) -> int:

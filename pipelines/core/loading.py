@@ -74,7 +74,8 @@ class ModelManager:
     @property
     def placement(self) -> Placement:
         if self._placement is None:
-            self._placement = choose_placement(self.settings.device, self.settings.dtype)
+            self._placement = choose_placement(self.settings.device, self.settings.dtype,
+                                               self.settings.engine, self.settings.quantize)
         return self._placement
 
     @property
@@ -169,7 +170,8 @@ class ModelManager:
         location = self.resolver.resolve(ckpt)
         companions = {c.repo_id: self.resolver.resolve(c) for c in ckpt.companions}
         self._make_room(self._estimate(ckpt, location))
-        request = LoadRequest(ckpt, location, self.placement, ckpt.family or spec.family, companions, attention)
+        request = LoadRequest(ckpt, location, self.placement, ckpt.family or spec.family, companions, attention,
+                              self.settings.cache_dir)
         log.info("loading %s from %s (%s)", ckpt.repo_id, location.source, location.kind)
         started = time.perf_counter()
         try:
@@ -262,6 +264,13 @@ class TaskModels:
     def is_loaded(self, model_id: str | None = None) -> bool:
         return self.manager.is_loaded(self.spec, model_id)
 
+    def runs_on(self, model_id: str | None = None) -> str:
+        """What answers requests for the model ("onnxruntime-genai int4", "torch float32", ...), if it is in
+        memory and local; "" otherwise (nothing is loaded to find out)."""
+        if self.remote or not self.is_loaded(model_id):
+            return ""
+        return self.manager.get(self.spec, model_id).bundle.runs_on
+
     def tokenizer(self, model_id: str | None = None):
         """The checkpoint's tokenizer, without loading the model's weights if they are not in memory."""
         return self.manager.tokenizer(self.spec, model_id)
@@ -282,12 +291,18 @@ def _load_failure_message(ckpt: Checkpoint, location: Location, exc: Exception) 
 def bundle_nbytes(bundle: Any) -> int:
     """Bytes held by the torch parameters and buffers reachable from a bundle (shared ones once)."""
     seen: set[int] = set()
-    total = 0
+    # An engine beside the torch model (pipelines/engines) holds its own weights: it says how many bytes.
+    total = sum(int(getattr(part, "nbytes", 0)) for part in getattr(bundle, "extras", {}).values()
+                if hasattr(part, "engine_name"))
     for module in _modules_in(bundle):
         for tensor in list(module.parameters()) + list(module.buffers()):
             if id(tensor) not in seen:
                 seen.add(id(tensor))
                 total += tensor.numel() * tensor.element_size()
+        for part in module.modules():  # a dynamic int8 Linear keeps its weights packed, not as a parameter
+            if hasattr(part, "_packed_params") and callable(getattr(part, "weight", None)):
+                weight = part.weight()
+                total += weight.numel() * weight.element_size()
     return total
 
 

@@ -23,6 +23,12 @@ MODEL_SOURCES = ("auto", "hub", "tiny")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 LOAD_MODES = ("auto", "lazy", "eager")
+# What runs a model: "auto" picks, on a CPU, the fastest engine measured for each task that keeps its answers
+# (bench/results/engines.md), and torch on a GPU. "torch": transformers/diffusers everywhere.
+ENGINES = ("auto", "torch", "onnxruntime-genai", "ctranslate2")
+# Weight precision on a CPU: "auto" is each engine's measured default (int4 for onnxruntime-genai's language
+# models, none for torch); "int8" on the torch path is dynamic int8 quantization of the Linear layers.
+QUANTIZE = ("auto", "none", "int8", "int4")
 # An origin a browser compares frame ancestors with: scheme://host[:port], "*." wildcards allowed.
 # Anything else (";", quotes, paths) could smuggle other directives into the CSP header.
 _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(\d{1,5}|\*))?/?$")
@@ -42,6 +48,9 @@ class Settings:
     device: str = "auto"
     # "auto" is half precision on a GPU and float32 on CPU (our CPUs have no fast bf16).
     dtype: str = "auto"
+    # Engine and weight precision (ENGINES, QUANTIZE above); each tab's status line shows what ran.
+    engine: str = "auto"
+    quantize: str = "auto"
     # Memory the loaded models may use together, in GB. None derives it from free RAM/VRAM at start-up.
     memory_budget_gb: float | None = None
     # "lazy" loads a model on its tab's first request. "eager" loads the defaults at start-up
@@ -83,6 +92,8 @@ class Settings:
         _check_choice("device", self.device, DEVICES)
         _check_choice("dtype", self.dtype, DTYPES)
         _check_choice("load_mode", self.load_mode, LOAD_MODES)
+        _check_choice("engine", self.engine, ENGINES)
+        _check_choice("quantize", self.quantize, QUANTIZE)
         if self.memory_budget_gb is not None and self.memory_budget_gb <= 0:
             raise ValueError("memory_budget_gb must be positive")
         bad = [o for o in self.frame_ancestors if not _ORIGIN.match(o)]
@@ -178,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-source", dest="model_source", choices=MODEL_SOURCES)
     p.add_argument("--device", choices=DEVICES)
     p.add_argument("--dtype", choices=DTYPES)
+    p.add_argument("--engine", choices=ENGINES,
+                   help="what runs the models on a CPU (default auto: the fastest measured per task)")
+    p.add_argument("--quantize", choices=QUANTIZE,
+                   help="weight precision on a CPU (default auto: each engine's measured default)")
     p.add_argument("--memory-budget-gb", dest="memory_budget_gb", type=float)
     p.add_argument("--load-mode", dest="load_mode", choices=LOAD_MODES)
     p.add_argument("--cache-dir", dest="cache_dir")

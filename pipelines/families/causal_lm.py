@@ -3,19 +3,25 @@
 `stream()` runs `model.generate` in a worker thread and yields the text as tokens arrive. A real stop:
 `generate` checks a per-request `threading.Event` after every token (a stopping criterion), so pressing
 Stop, cancelling the API job, or a client going away ends the computation, not only the display.
+
+On a CPU, a checkpoint that onnxruntime-genai converts is answered by it instead (pipelines/engines/
+onnx_genai.py, several times faster); the torch model stays loaded for what reads inside it. The prompt's
+tokens, the checks, the stop sequences, the Stop and the streamed `Partial`s are the same on both paths.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from dataclasses import dataclass, replace
 from typing import Iterator
 
 from pipelines.core import checks
-from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
+from pipelines.core.bundle import FAST, Bundle, LoadRequest, load_pretrained
 from pipelines.core.errors import UserInputError
 
+log = logging.getLogger(__name__)
 MAX_NEW_TOKENS = 1024
 MAX_SEED = 2**32 - 1
 
@@ -64,9 +70,25 @@ def cut_at_stop(text: str, stops: tuple[str, ...]) -> tuple[str, bool]:
 
 
 def load(request: LoadRequest) -> Bundle:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    return load_pretrained(request, AutoModelForCausalLM, AutoTokenizer)
+    from pipelines.engines import onnx_genai
+
+    config = AutoConfig.from_pretrained(request.location.source, **request.location.pretrained_kwargs)
+    if not onnx_genai.applies(request, config):
+        return load_pretrained(request, AutoModelForCausalLM, AutoTokenizer)
+    # The fast engine answers requests with its own quantized weights; the torch model, kept for Look inside
+    # and the explainers, stays at full precision so that what they show is the checkpoint's own numbers.
+    full = replace(request, placement=replace(request.placement, quantize="none"))
+    lm = load_pretrained(full, AutoModelForCausalLM, AutoTokenizer)
+    try:
+        engine = onnx_genai.load(request, config)
+    except Exception:  # a failed conversion costs speed, not the tab
+        log.exception("%s: %s failed; generating with torch", request.checkpoint.repo_id, onnx_genai.NAME)
+        return lm
+    lm.extras[FAST] = engine
+    lm.runs_on = engine.label
+    return lm
 
 
 def is_chat(lm: Bundle) -> bool:
@@ -103,6 +125,9 @@ def stream(lm: Bundle, input_ids: list[int], params: GenerationParams,
             f"The prompt is {len(input_ids)} tokens; with {params.max_new_tokens} new tokens that exceeds "
             f"this model's {window}-token window. Shorten the prompt or lower Max new tokens.")
     stop = stop or threading.Event()
+    if lm.extras.get(FAST) is not None:
+        yield from _stream_fast(lm, input_ids, params, stop)
+        return
 
     class StopOnEvent(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
@@ -149,6 +174,27 @@ def stream(lm: Bundle, input_ids: list[int], params: GenerationParams,
     if failure:
         raise failure[0]
     yield Partial(text, streamer.new_tokens, done=True, stopped=stopped_early)
+
+
+def _stream_fast(lm: Bundle, input_ids: list[int], params: GenerationParams,
+                 stop: threading.Event) -> Iterator[Partial]:
+    """stream() on the bundle's fast engine. It runs in the caller's thread, one token per step, so a consumer
+    that stops iterating stops the computation with it. As with `generate`, the text keeps a stop sequence
+    it ends on (callers cut it)."""
+    new_ids: list[int] = []
+    text = ""
+    for token in lm.extras[FAST].tokens(input_ids, params, stop):
+        new_ids.append(token)
+        decoded = lm.tokenizer.decode(new_ids, skip_special_tokens=True)
+        if decoded.endswith("\ufffd"):  # a character split over tokens: wait for the rest of its bytes
+            continue
+        if decoded != text:
+            text = decoded
+            yield Partial(text, len(new_ids))
+        if params.stop_sequences and cut_at_stop(text, params.stop_sequences)[1]:
+            break
+    yield Partial(lm.tokenizer.decode(new_ids, skip_special_tokens=True), len(new_ids), done=True,
+                  stopped=stop.is_set())
 
 
 @functools.cache

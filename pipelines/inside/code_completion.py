@@ -7,6 +7,7 @@ from pipelines.core.errors import UserInputError
 from pipelines.families.causal_lm import encode
 from pipelines.inside import local_bundle
 from pipelines.inside.strip import generated_strip
+from pipelines.inside.text_generation import engine_that_wrote
 from pipelines.tasks import code_completion
 
 GREEDY = "Greedy"  # the tab's name for greedy decoding (tabs/code_completion.py)
@@ -21,5 +22,6 @@ def explain(models, code, model_id=None, decoding=GREEDY, shown="") -> dict:
         raise UserInputError("The code was changed while it was being completed: complete it again to look inside.")
     lm = local_bundle(models, request.model_id)
     result = generated_strip(lm, encode(lm, request.code, use_chat=False), shown[len(request.code):])
-    result.update(sampled=decoding != GREEDY, chat_template=False, context=request.code)
+    result.update(sampled=decoding != GREEDY, chat_template=False, context=request.code,
+                  generated_by=engine_that_wrote(lm))
     return result

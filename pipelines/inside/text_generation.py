@@ -6,12 +6,19 @@ generated token is scored in the context it was generated in.
 
 from __future__ import annotations
 
+from pipelines.core.bundle import FAST
 from pipelines.families.causal_lm import encode, is_chat
 from pipelines.inside import local_bundle
 from pipelines.inside.strip import generated_strip
 from pipelines.tasks import text_generation
 
 GREEDY = "Greedy"  # the tab's name for greedy decoding (tabs/text_generation.py)
+
+
+def engine_that_wrote(lm) -> str:
+    """The fast engine that wrote the text (pipelines/engines), or "": the strip scores it with the torch float32
+    model, whose first choice a greedy int4 engine's token need not be."""
+    return lm.runs_on if lm.extras.get(FAST) is not None else ""
 
 
 def explain(models, prompt, model_id=None, use_chat_template=text_generation.USE_CHAT_TEMPLATE, decoding=GREEDY,
@@ -24,5 +31,5 @@ def explain(models, prompt, model_id=None, use_chat_template=text_generation.USE
     result = generated_strip(lm, prompt_ids, generated or "")
     templated = request.use_chat_template and is_chat(lm)
     result.update(sampled=decoding != GREEDY, chat_template=templated,
-                  context="" if templated else request.prompt)
+                  context="" if templated else request.prompt, generated_by=engine_that_wrote(lm))
     return result

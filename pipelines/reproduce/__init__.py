@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import re
 import textwrap
 
@@ -37,7 +38,10 @@ DEVICE = ('# As the app: a GPU in half precision when there is one, else the CPU
 def source(task_id: str, request, *, example: bool = False, **inputs) -> str:
     """The program for a checked request of `task_id` (`inputs`: what the request does not keep, such as
     an uploaded file's name); `example`: the tab's defaults, shown before anything ran."""
-    code = writer(task_id).code(request, **inputs)
+    module = writer(task_id)
+    if "runs_on" not in inspect.signature(module.code).parameters:
+        inputs.pop("runs_on", None)  # only writers with an engine-specific program take it
+    code = module.code(request, **inputs)
     return DEFAULTS_NOTE + code.replace(JUST, FOR_EXAMPLE, 1) if example else code
 
 

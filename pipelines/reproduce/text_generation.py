@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pipelines.core import registry
 from pipelines.families.causal_lm import GenerationParams
-from pipelines.reproduce import DEVICE, header, literal, number, text
+from pipelines.reproduce import DEVICE, header, literal, number, onnx_genai, text
 
 
-def code(request) -> str:
+def code(request, runs_on: str = "") -> str:
+    """`runs_on`: what answered in the app (the loaded model's engine and precision), "" for torch."""
     ckpt = registry.task("text-generation").checkpoint(request.model_id)
     chat = request.use_chat_template and "chat" in ckpt.traits
+    if onnx_genai.ran_on_engine(runs_on):
+        return _on_engine(request, ckpt, chat, runs_on)
     lines = [
         header(f"Text generation with {ckpt.label}", "torch", "transformers"),
         "import torch\nfrom transformers import pipeline\n",
@@ -23,6 +26,24 @@ def code(request) -> str:
         lines.append('print(result[0]["generated_text"][-1]["content"])  # the reply, as the app shows it')
     else:
         lines.append('print(result[0]["generated_text"])  # the continuation (the prompt not included)')
+    return "\n".join(lines) + "\n"
+
+
+def _on_engine(request, ckpt, chat: bool, runs_on: str) -> str:
+    lines = [
+        header(f"Text generation with {ckpt.label} on {runs_on}", *onnx_genai.PACKAGES),
+        onnx_genai.imports(request.params),
+        f"MODEL = {literal(request.model_id)}",
+        f"PROMPT = {text(request.prompt)}\n",
+        onnx_genai.converted(runs_on),
+    ]
+    if chat:
+        lines.append("# A chat model answers: the prompt goes into the model's chat template.")
+        lines.append('ids = tokenizer.apply_chat_template([{"role": "user", "content": PROMPT}], '
+                     'add_generation_prompt=True,\n                                    return_dict=True)["input_ids"]')
+    else:
+        lines.append('ids = tokenizer(PROMPT)["input_ids"]')
+    lines += [onnx_genai.generation(request.params, "ids"), "print(reply)  # the continuation, as the app shows it"]
     return "\n".join(lines) + "\n"
 
 
