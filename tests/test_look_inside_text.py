@@ -159,6 +159,20 @@ def test_a_multi_sentence_text_is_aligned_sentence_by_sentence_as_translated(mod
     assert pairs == [("One. Two.", "Eins und zwei.")] and "as a whole" in notes[0]
 
 
+def test_the_view_pairs_each_sentence_with_the_translation_its_run_gave_it(models):
+    tr = models.task("translation")
+    text = "One sentence here. Another one there!\nA third line."
+    shown = translation.translate(tr, text, "en", "de").text
+    bundle = tr.bundle("Helsinki-NLP/opus-mt-en-de")
+    pairs, notes = inside_translation.pairs(bundle, text, shown)
+    # The run's own pairs, whatever the translation's sentences look like (a miniature writes no full stops).
+    assert [s for s, _ in pairs] == ["One sentence here.", "Another one there!", "A third line."] and notes == []
+    assert [" ".join(o for _, o in pairs[:2]), pairs[2][1]] == shown.split("\n")
+    bundle.extras[kept.KEY] = kept.Kept()  # gone: the view cuts the translation into sentences itself
+    again, again_notes = inside_translation.pairs(bundle, text, shown)
+    assert again == pairs or (len(again) < 3 and "as a whole" in again_notes[0])
+
+
 def test_summary_alignment_rows_and_sentence_sums_are_distributions(models):
     sm = models.task("summarization")
     text = EXAMPLES["summarization"][0]["text"]

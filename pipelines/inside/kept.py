@@ -6,7 +6,9 @@ part of the run would cost the person much of the run's time a second time (Dist
 run keeps that part here and the view reads it back (the goal: about 1 s on 2 CPU cores):
 - summarization and speech: the encoder's output, for each input the encoder read during the run
   (`keeping_encoder_outputs`), looked up by that input (token ids, log-mel features);
-- question answering: the start and end logits of every window, by the question and the context.
+- question answering: the start and end logits of every window, by the question and the context;
+- translation: which sentence became which part of the translation (the view cannot always tell by cutting
+  the translation into sentences again: two sentences may come back as one).
 
 Kept in the model's `bundle.extras` (gone when the model is unloaded), at most MAX_ENTRIES values and
 MAX_BYTES, least recently used dropped first. A key is a digest of everything that decides the value (the
@@ -24,11 +26,15 @@ from collections import OrderedDict
 from contextlib import contextmanager
 
 KEY = "inside_kept"  # bundle.extras key of the model's Kept store
-MAX_ENTRIES = 8  # the view is opened under the result just shown: the last few runs are enough
+# The view is opened under the result just shown: the last few runs are enough. A translation keeps one
+# entry per sentence (the letter example: 9), so a few runs of one are dozens of entries (MAX_BYTES rules).
+MAX_ENTRIES = 64
 MAX_BYTES = 64 * 2**20  # a 1,024-token BART encoder output is 4 MB, a Whisper window's 3 MB, QA logits KBs
 # Kinds of value, each with the parts of its key:
 ENCODER_OUTPUT = "encoder output"  # (encoder input,): its last hidden state, (1, positions, width)
 QA_LOGITS = "qa logits"  # (question, context, window length): (start logits, end logits), (windows, tokens)
+# (model input text, the text it became): ((segment, its translation), ...) as translation cut and decoded it
+SEGMENT_PAIRS = "segment pairs"
 
 
 class Kept:
@@ -157,4 +163,6 @@ def nbytes(value) -> int:
         return sum(nbytes(v) for v in value.values())
     if isinstance(value, (tuple, list)):
         return sum(nbytes(v) for v in value)
+    if isinstance(value, str):
+        return len(value)
     return 0

@@ -12,7 +12,7 @@ between is not on screen, so it is translated again (beam search is deterministi
 from __future__ import annotations
 
 from pipelines.families.seq2seq import cut_to_window, special_token_count, split_sentences, window
-from pipelines.inside import local_bundle
+from pipelines.inside import kept, local_bundle
 from pipelines.inside.alignment import align
 from pipelines.tasks import translation
 
@@ -27,7 +27,11 @@ def segments(s2s, text: str) -> list[list[str]]:
 
 
 def pairs(s2s, source: str, output: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """(source segment, its translation) pairs in order, and notes on lines aligned as a whole."""
+    """(source segment, its translation) pairs in order, and notes on lines aligned as a whole. The run's own
+    pairs when it kept them (pipelines/inside/kept.py): exactly what the model read and wrote each time."""
+    ran = kept.recall(s2s, kept.SEGMENT_PAIRS, (source, output))
+    if ran is not None:
+        return [(segment, out) for segment, out in ran if out.strip()], []
     lines = segments(s2s, source)
     translated = output.strip("\n").split("\n")
     if len(translated) != len(lines):

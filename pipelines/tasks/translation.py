@@ -31,6 +31,7 @@ from pipelines.families.seq2seq import (
     split_sentences,
     window,
 )
+from pipelines.inside import kept
 
 PIVOT = "en"  # every opus-mt pair we offer has English on one side
 LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
@@ -181,4 +182,7 @@ def translate_text(s2s: Bundle, text: str, num_beams: int, progress: Progress = 
         line = " ".join(t.text for t in translated[cursor:cursor + count] if t.text)
         out.append(indent + line if count else "")
         cursor += count
-    return "\n".join(out), len(segments)
+    result = "\n".join(out)
+    # For Look inside: each sentence with its own translation, as the model read and wrote them.
+    kept.keep(s2s, kept.SEGMENT_PAIRS, (text, result), tuple((seg, t.text) for seg, t in zip(segments, translated)))
+    return result, len(segments)
