@@ -443,6 +443,16 @@ def _explainers() -> tuple[TaskSpec, ...]:
             "Chapter 14: Fine-Tuning Transformer Models; Chapter 7",
             gpu_seconds=90,  # a training is capped at 90 s (pipelines/explainers/fine_tuning.py)
         ),
+        _explainer(
+            "cost-lab", "Cost lab", "what a generation costs: speed, memory, attention", "cost_lab", (smol,),
+            (Endpoint("compare_speed", ("prompt",), "One prompt through float32 torch and the fast path side by "
+                      "side (time to first token, tokens/s, memory, top-5 agreement); the KV cache on and off; "
+                      "batch 1 and 4.", {"prompt": "What is the capital of France?", "max_new_tokens": 8}),
+             Endpoint("attention_cost", ("max_length",), "A forward pass timed over the input length with a fitted "
+                      "quadratic for attention; full attention next to a sliding window (Longformer).",
+                      {"max_length": 128, "window": 8, "points": 3})),
+            "Chapters 10, 13, 15 and 16: optimizing, limits, efficient attention, serving",
+        ),
     )
 
 
