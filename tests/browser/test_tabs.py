@@ -4,6 +4,9 @@ come from the registry (one per task), so a new tab is tested here without an ed
 examples, one primary button, and a status line (ui.widgets.status_box + describe). Runs in the embed
 view at iframe size, which also checks that the view shows only its tab; one screenshot per tab is
 kept in tests/artifacts/.
+The module's tests share one browser page (its cache warm), each starting at the iframe's size and opening what
+it checks by its link; waits are on conditions (the app's load event answered, an example's values in place, a
+still layout: tests/browser/waits.py), not on the clock.
 """
 
 from __future__ import annotations
@@ -13,11 +16,28 @@ import re
 import pytest
 
 from pipelines.core.registry import PAGES, TASKS
-from tests.browser.conftest import open_page
+from tests.browser.conftest import IFRAME, open_page
+from tests.browser.waits import click_example, goto_answered, goto_loaded, settle
 
 pytestmark = pytest.mark.browser
 FIRST_EXAMPLE = "[data-testid='dataset-cell-0-0'], button.gallery-item"  # a table of examples, or a gallery
 ERROR_TOAST = ".toast-body.error"
+
+
+@pytest.fixture(scope="module")
+def shared_page(browser):
+    context = browser.new_context(viewport=IFRAME)
+    context.set_default_timeout(60_000)  # a tab's first request builds and loads its miniature
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def page(shared_page):
+    """This module's one browser page (not conftest's fresh one per test), back at the iframe's size; each test
+    opens its own link in it."""
+    shared_page.set_viewport_size(IFRAME)
+    return shared_page
 
 
 def block(scope, label: str):
@@ -32,8 +52,7 @@ def run_first_example(page, task_id: str) -> str:
     """Click the tab's first example and its primary button; return the status line once a model answered."""
     panel = page.locator(".pg-page:visible").first
     example = panel.locator(FIRST_EXAMPLE).filter(visible=True).first
-    example.click()
-    page.wait_for_timeout(500)  # the example fills its inputs (and a file input uploads its file)
+    click_example(page, example)  # its values are in the inputs (a file example's player drawn)
     panel.locator("button.primary").filter(visible=True).first.click()
     answered = panel.locator(".model-status").filter(visible=True).filter(has_text="Model:").first
     failed = page.locator(ERROR_TOAST).first
@@ -46,7 +65,7 @@ def run_first_example(page, task_id: str) -> str:
 def test_each_tab_runs_its_first_example_in_its_embed_view(page, playground, artifacts, spec):
     if spec.id not in playground.task_ids:
         pytest.skip(f"the {spec.id} tab is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    page.goto(f"{playground.url}embed/{spec.id}")
+    goto_loaded(page, f"{playground.url}embed/{spec.id}")
     assert page.url.endswith(f"?tab={spec.id}&embed=1")  # /embed/<id> redirected to the deep link
     open_page(page, spec.id)
     assert_embed_view(page, spec.id)
@@ -57,7 +76,7 @@ def test_each_tab_runs_its_first_example_in_its_embed_view(page, playground, art
         raise
     labels = [c.label for c in spec.checkpoints]
     assert any(label in status for label in labels), f"{spec.id}: no curated model named in {status!r}"
-    page.wait_for_timeout(300)  # let the last streamed update paint before the picture
+    settle(page)  # the last streamed update painted, nothing pending, before the picture
     page.screenshot(path=str(artifacts / f"{spec.id}.png"), full_page=True)
 
 
@@ -75,11 +94,18 @@ def assert_embed_view(page, task_id: str) -> None:
 
 
 def test_deep_links_select_their_tab_and_unknown_ids_open_the_first(page, playground):
+    """In the full view. Each task's link is opened (and its selection checked) by its embed test above, as
+    /embed/<id> redirects to ?tab=<id>&embed=1: here the explainers, the last task (the tasks' group in the full
+    view) and two ids that open the first page."""
     titles = {spec.id: spec.title for spec in PAGES if spec.id in playground.task_ids}
     first = next(iter(titles.values()))
-    for task_id, title in [*titles.items(), ("no-such-tab", first), ("", first)]:
-        page.goto(f"{playground.url}?tab={task_id}")
-        # The load event selects the tab just after the first paint: wait for it.
+    tasks = [spec.id for spec in TASKS if spec.id in titles]
+    linked = [(page_id, title) for page_id, title in titles.items() if page_id not in tasks[:-1]]
+    for task_id, title in [*linked, ("no-such-tab", first), ("", first)]:
+        if title == first:  # shown before the load event answers: check once its answer is in place
+            goto_answered(page, f"{playground.url}?tab={task_id}")
+        else:
+            goto_loaded(page, f"{playground.url}?tab={task_id}")
         page.locator(f"#pg-tabs button[role=tab][aria-selected=true]:text-is('{title}')").wait_for()
         assert page.locator("#pg-header").is_visible() and page.get_by_role("tab").first.is_visible()
 
@@ -166,13 +192,8 @@ def restricted_playground():
 
 
 def test_with_frame_ancestors_set_another_site_is_refused(page, restricted_playground, course_site):
-    refused = []
-    page.on("console", lambda msg: refused.append(msg.text) if "frame-ancestors" in msg.text else None)
-    open_course_page(page, course_site, f"{restricted_playground.url}embed/text-generation")
-    page.wait_for_function("() => document.querySelector('iframe') !== null")
-    for _ in range(100):  # the browser reports the refusal on the embedding page's console
-        if refused:
-            break
-        page.wait_for_timeout(200)
-    assert refused and "course.example.org" in refused[0]
+    # The browser reports the refusal on the embedding page's console.
+    with page.expect_console_message(lambda msg: "frame-ancestors" in msg.text, timeout=20_000) as refused:
+        open_course_page(page, course_site, f"{restricted_playground.url}embed/text-generation")
+    assert "course.example.org" in refused.value.text
     assert page.frame_locator("iframe").locator("#pg-tabs").count() == 0
