@@ -94,6 +94,8 @@ def generation_rows(tmp: Path) -> list[dict]:
                    ("code-completion", "bigcode/tiny_starcoder_py"),
                    ("text-generation", "Qwen/Qwen2.5-0.5B-Instruct")]
     for task_id, repo_id in checkpoints:
+        if ARGS.checkpoints and repo_id not in ARGS.checkpoints:
+            continue
         folder, weights = folder_for(repo_id, tmp)
         app = manager({repo_id: folder})
         fp32 = manager({repo_id: folder}, engine="torch")
@@ -346,10 +348,14 @@ def main() -> None:
     transformers.utils.logging.disable_progress_bar()
     torch.set_num_threads(ARGS.threads)
     started, load_before = time.perf_counter(), os.getloadavg()
-    results = {}
+    # Parts not run this time keep their last results (a partial run updates the table).
+    saved = CACHE / "bench" / "engines.json"
+    results = json.loads(saved.read_text()) if saved.is_file() else {}
     with tempfile.TemporaryDirectory(prefix="engines-") as tmp:
-        if "generation" in ARGS.parts:
-            results["generation"] = generation_rows(Path(tmp))
+        if "generation" in ARGS.parts:  # rows of checkpoints not run this time are kept
+            fresh = generation_rows(Path(tmp))
+            ran = {r["repo_id"] for r in fresh}
+            results["generation"] = [r for r in results.get("generation", []) if r["repo_id"] not in ran] + fresh
         if "serving" in ARGS.parts:
             results["serving"] = serving_rows()
         if "speech" in ARGS.parts:
@@ -359,8 +365,8 @@ def main() -> None:
                                                                             repeats=ARGS.repeats))
         if "tasks" in ARGS.parts:
             results["tasks"] = task_rows(Path(tmp))
-    (CACHE / "bench").mkdir(parents=True, exist_ok=True)
-    (CACHE / "bench" / "engines.json").write_text(json.dumps(results, default=str, indent=1))
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(results, default=str, indent=1))
     write_report(results, dict(machine=machine(), load=(load_before[0], os.getloadavg()[0]),
                                total_s=time.perf_counter() - started))
 
@@ -370,7 +376,10 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS))
+    p.add_argument("--checkpoints", default="", help="generation: only these repo ids (comma-separated); one "
+                   "process per checkpoint keeps each row's timings free of what ran before in the process")
     args = p.parse_args(argv)
+    args.checkpoints = [c for c in args.checkpoints.split(",") if c]
     args.parts = [part for part in args.parts.split(",") if part]
     return args
 

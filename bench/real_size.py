@@ -70,7 +70,8 @@ SIZES: dict[str, RealSize] = {
     # Qwen/Qwen2.5-0.5B-Instruct config.json (the larger chat model of the text-generation tab).
     "Qwen/Qwen2.5-0.5B-Instruct": RealSize("causal_lm:qwen2", "Qwen2ForCausalLM", dict(
         hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-        num_key_value_heads=2, vocab_size=151936, max_position_embeddings=32768, tie_word_embeddings=True)),
+        num_key_value_heads=2, vocab_size=151936, max_position_embeddings=32768, tie_word_embeddings=True,
+        max_window_layers=24, layer_types=["full_attention"] * 24)),
     "Helsinki-NLP/opus-mt-en-de": RealSize("marian:build", "MarianMTModel", dict(
         d_model=512, encoder_layers=6, decoder_layers=6, encoder_attention_heads=8,
         decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048, vocab_size=58101,
