@@ -94,8 +94,10 @@ def launch_app(settings, task_ids=None, models=None):
 @pytest.fixture(scope="module")
 def app_server(request):
     """The app in tiny mode, launched once per test module. A module may set APP_TASKS = [task ids]
-    to launch only its tabs (faster, and isolated from the others); by default all tabs are built."""
-    server = launch_app(tiny_settings(), getattr(request.module, "APP_TASKS", None))
+    to launch only its tabs (faster, and isolated from the others); by default all tabs are built. A module
+    may set APP_SETTINGS = {name: value} for settings of its own."""
+    server = launch_app(tiny_settings(**getattr(request.module, "APP_SETTINGS", {})),
+                        getattr(request.module, "APP_TASKS", None))
     yield server
     server.demo.close()
 

@@ -273,9 +273,13 @@ def same_ranking(app, out: str) -> None:
 
 
 def speech(models) -> Case:
+    from pipelines.core.loading import ModelManager
     from pipelines.tasks import speech as task
+    from tests.conftest import tiny_settings
 
-    m = models.task("speech")
+    # The torch path (a GPU, --engine torch). On a CPU the app answers with CTranslate2: its programs are run in
+    # tests/test_engine_speech.py (miniature) and tests/test_speech_real.py (real weights, language detected).
+    m = ModelManager(tiny_settings(engine="torch")).task("speech")
     path = AUDIO / "hello.wav"
     request = task.check(m, str(path), "transcribe", "detect", None, True)  # detected, with timestamps
     return Case("speech", request, task.run(m, request), same_transcript, {"AUDIO": path}, {"audio": str(path)})

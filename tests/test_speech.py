@@ -1,4 +1,4 @@
-"""Speech: the Whisper miniature through the real load path, and /transcribe through gradio_client.
+"""Speech: the Whisper miniature through the real load path on torch, and /transcribe through gradio_client.
 
 The miniature's words are random, so these tests check what the pipeline controls: the decoder prompt
 Whisper receives (start, language, task tokens), the windowing of long audio and its timestamps, the
@@ -28,8 +28,10 @@ AUDIO = ASSETS / "audio"
 
 
 @pytest.fixture(scope="module")
-def sp(models):
-    return models.task("speech")
+def sp():
+    """The torch path (--engine torch): these tests watch transformers' `generate`. The CTranslate2 path that
+    a CPU runs by default has the same tests in tests/test_engine_speech.py."""
+    return ModelManager(tiny_settings(engine="torch")).task("speech")
 
 
 @pytest.fixture(scope="module")

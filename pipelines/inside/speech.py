@@ -17,7 +17,9 @@ said, not a timestamp (Whisper's word timestamps add dynamic time warping).
 Long recordings: the tab's segments are grouped into 30 s windows again (each starts where the last
 segment of the one before ended, as the long-form decoding seeks), up to MAX_WINDOWS, each cut from the
 whole recording's features as the decoding cut it. Each window's encoder output is the one the run kept
-(pipelines/inside/kept.py) when it is still there, else one encoder pass; then one decoder pass.
+(pipelines/inside/kept.py) when it is still there, else one encoder pass; then one decoder pass. A run on
+CTranslate2 (a CPU's default, pipelines/engines/ct2_whisper.py) keeps none: its encoder output is the engine's
+(int8 weights), and this view reads the checkpoint's own numbers from the torch model, so it runs the encoder.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ chunks instead: faster in GPU batches, no better on a 2-core CPU). Decoding is g
 fallback: the same input gives the same transcript. A runaway model (one that keeps ending segments after
 a few tenths of a second, as a random miniature can) is caught by a window budget and decoded in fixed
 windows.
+
+On a CPU the model runs on CTranslate2 where it is installed (pipelines/engines/ct2_whisper.py: about 0.4x the
+time, the same words; `--engine torch` keeps transformers): the loader puts it beside the torch model, and
+detection and decoding go to it, with the same features, prompts, token limits, window budget and segments.
 """
 
 from __future__ import annotations
@@ -24,17 +28,19 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from pipelines.core import checks
-from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained, pin_attention
+from pipelines.core.bundle import FAST, Bundle, LoadRequest, load_pretrained, pin_attention
 from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
+from pipelines.engines import ct2_whisper
 from pipelines.inside import kept
 from pipelines.readers import audio
 
+log = logging.getLogger(__name__)
 TASKS = ("transcribe", "translate")
 DETECT = "detect"
 # Whisper's 20 best-covered languages (its language tokens are ordered by hours of training audio).
@@ -116,10 +122,22 @@ def load(request: LoadRequest) -> Bundle:
     logger = logging.getLogger("transformers.generation.utils")
     if not any(isinstance(f, _WhisperInternalNotice) for f in logger.filters):
         logger.addFilter(_WhisperInternalNotice())
-    whisper = load_pretrained(request, WhisperForConditionalGeneration, WhisperProcessor)
+    fast = ct2_whisper.applies(request)
+    # With the engine, the torch model (kept for Look inside and the decoding page) stays at full precision, so
+    # that what they show is the checkpoint's own numbers; the engine has its own quantized weights.
+    full = replace(request, placement=replace(request.placement, quantize="none")) if fast else request
+    whisper = load_pretrained(full, WhisperForConditionalGeneration, WhisperProcessor)
     # The decoding page and "Look inside" read the decoder's attention; the encoder's is never shown, so it
     # stays on fast sdpa attention even when the model is switched to eager for them.
     pin_attention(whisper.model.get_encoder(), "sdpa")
+    if fast:
+        try:
+            engine = ct2_whisper.load(request)
+        except Exception:  # a failed conversion costs speed, not the tab
+            log.exception("%s: %s failed; transcribing with torch", request.checkpoint.repo_id, ct2_whisper.NAME)
+            return whisper
+        whisper.extras[FAST] = engine
+        whisper.runs_on = engine.label
     return whisper
 
 
@@ -200,9 +218,14 @@ def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULT
     duration = audio.duration_s(samples)
     long_form = duration > WINDOW_S
     features, attention = _features(whisper, samples)
+    engine = whisper.extras.get(FAST)
     probability = None
-    if language is None:
-        language, probability = detect_language(whisper, features) if multilingual else ("en", None)
+    if language is None and not multilingual:
+        language = "en"
+    elif language is None and engine is not None and engine.detects_language:
+        language, probability = engine.detect_language(features[..., : WINDOW_S * 100].numpy())
+    elif language is None:
+        language, probability = detect_language(whisper, features)
     if multilingual and f"<|{language}|>" not in whisper.model.generation_config.lang_to_id:
         raise UserInputError(f"{language_name(language)} is not one of this model's languages.")
     options = dict(task=task, language=language) if multilingual else {}
@@ -213,6 +236,9 @@ def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULT
     with torch.inference_mode(), kept.keeping_encoder_outputs(whisper, "input_features"):
         if timestamps or long_form:
             raw, windows = _with_timestamps(whisper, samples, features, attention, options, progress)
+        elif engine is not None:
+            ids = ct2_whisper.without_timestamps(engine, features.numpy(), whisper.model.generation_config, options)
+            raw, windows = [(0.0, duration, ids)], 1
         else:
             ids = whisper.model.generate(features, return_timestamps=False, **options)[0]
             raw, windows = [(0.0, duration, ids)], 1
@@ -260,7 +286,11 @@ def _with_timestamps(whisper, samples, features, attention, options, progress):
         seek, frames = (int(v) for v in seek_and_total[0])
         progress(seek / frames, f"Transcribing {seek / 100:.0f} s of {frames / 100:.0f} s")
 
+    engine = whisper.extras.get(FAST)
     try:
+        if engine is not None:
+            config = whisper.model.generation_config
+            return ct2_whisper.sequential(engine, features.numpy(), config, options, monitor), windows
         out = whisper.model.generate(features, attention_mask=attention, return_timestamps=True,
                                      return_segments=True, monitor_progress=monitor, **options)
     except _Runaway:
@@ -277,11 +307,19 @@ def _fixed_windows(whisper, samples, options, progress):
         progress(start / samples.size, f"Transcribing {start // audio.SAMPLE_RATE} s of "
                                        f"{samples.size // audio.SAMPLE_RATE} s (fixed windows)")
         features, _ = _features(whisper, samples[start: start + step])
-        out = whisper.model.generate(features, return_timestamps=True, return_segments=True,
-                                     force_unique_generate_call=True, **options)
         offset = start / audio.SAMPLE_RATE
-        raw += [(offset + float(s["start"]), offset + float(s["end"]), s["tokens"]) for s in out["segments"][0]]
+        raw += [(offset + s, offset + e, ids) for s, e, ids in _one_window(whisper, features, options)]
     return raw
+
+
+def _one_window(whisper, features, options):
+    """The segments of one generate call on one window (times from its start), on the engine or torch."""
+    engine = whisper.extras.get(FAST)
+    if engine is not None:
+        return ct2_whisper.one_window(engine, features.numpy(), whisper.model.generation_config, options)
+    out = whisper.model.generate(features, return_timestamps=True, return_segments=True,
+                                 force_unique_generate_call=True, **options)
+    return [(float(s["start"]), float(s["end"]), s["tokens"]) for s in out["segments"][0]]
 
 
 def _features(whisper: Bundle, samples: np.ndarray):
