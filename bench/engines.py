@@ -324,6 +324,8 @@ def write_report(results: dict, env: dict) -> None:
         lines.append("")
     if "speech" in results:
         lines += ["## Speech\n", results["speech"], ""]
+    else:
+        lines += ["## Speech\n", "See `bench/results/engines_speech.md` (`bench/engines_speech.py`).\n"]
     if "tasks" in results:
         lines += ["## The other tasks: float32 and int8 (torch dynamic quantization), real size, random weights\n",
                   "| task | checkpoint | request | fp32 s | int8 s | ratio | same answer | memory fp32 / int8 |",

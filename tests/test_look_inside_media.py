@@ -247,28 +247,33 @@ def test_whispers_encoder_stays_on_sdpa_when_the_decoder_is_switched_to_eager(mo
     assert torch.allclose(before, after, atol=1e-5)
 
 
-def test_the_words_are_placed_with_the_encoder_output_the_transcription_kept(models):
+@pytest.mark.parametrize("engine", ["torch", "auto"])
+def test_the_words_are_placed_with_the_encoder_output_the_transcription_kept(engine):
     from pipelines.core.loading import ModelManager
     from pipelines.inside import kept
     from pipelines.tasks import speech
     from tests.conftest import tiny_settings
 
-    # The torch path keeps its encoder outputs; a run on CTranslate2 (a CPU's default) keeps none, see
-    # pipelines/inside/speech.py.
-    sp = ModelManager(tiny_settings(engine="torch")).task("speech")
+    # Both paths keep the encoder output of each window: the torch path its own, a run on CTranslate2 (a CPU's
+    # default) the engine's (pipelines/tasks/speech.py), so the view runs the torch decoder alone.
+    sp = ModelManager(tiny_settings(engine=engine)).task("speech")
     shown = speech.transcribe(sp, HELLO, language="en")
     whisper = sp.bundle()
+    assert whisper.runs_on.startswith("torch" if engine == "torch" else "ctranslate2")
     calls = []
     hook = whisper.model.get_encoder().register_forward_hook(lambda *_: calls.append(1))
+    args = (HELLO, "transcribe", "en", None, True, shown.text, [[s.start, s.end, s.text] for s in shown.segments],
+            "English (en), as chosen")
     try:
-        with_kept = inside_speech.explain(sp, HELLO, "transcribe", "en", None, True, shown.text,
-                                          [[s.start, s.end, s.text] for s in shown.segments], "English (en), as chosen")
+        with_kept = inside_speech.explain(sp, *args)
         assert calls == [] and with_kept["words"]  # only the decoder ran
-        whisper.extras[kept.KEY] = kept.Kept()  # gone (evicted, a fresh server): computed again, the same view
-        assert inside_speech.explain(sp, HELLO, "transcribe", "en", None, True, shown.text,
-                                     [[s.start, s.end, s.text] for s in shown.segments],
-                                     "English (en), as chosen") == with_kept
+        whisper.extras[kept.KEY] = kept.Kept()  # gone (evicted, a fresh server): computed again
+        again = inside_speech.explain(sp, *args)
         assert calls == [1]
+        if engine == "torch":  # the same encoder: the same view
+            assert again == with_kept
+        else:  # the torch encoder in float32 instead of the engine's int8: the same words, close places
+            assert [w["word"] for w in again["words"]] == [w["word"] for w in with_kept["words"]]
     finally:
         hook.remove()
 

@@ -53,3 +53,15 @@ def build_once(target: Path, build: Callable[[Path], None]) -> Path:
 
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def local_folder(request) -> Path:
+    """The request's checkpoint as a folder on disk (converters read files, not a hub id); a hub checkpoint is
+    already in the download cache, from_pretrained having put it there."""
+    location = request.location
+    if Path(location.source).is_dir():
+        return Path(location.source)
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(location.source, revision=location.revision,
+                                  allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"]))

@@ -16,7 +16,8 @@ transformers' sequential long-form algorithm is repeated on token lists (`sequen
 segments end at pairs of timestamp tokens and the next window starts at the last complete one. So every feature
 of the speech tab runs on the engine: timestamps, long recordings, language detection, translation, progress per
 window. What reads inside the model (Look inside's cross-attention, the decoding page) stays on the torch model,
-loaded beside it at full precision; Look inside computes the encoder output again, as the engine keeps none.
+loaded beside it at full precision; Look inside reads the engine's encoder output of each window, kept by the
+run (`on_encoded`), with the torch decoder: where the words sit in the audio as this run's encoder heard it.
 
 Not here: beam search and temperature fallback (the app decodes greedily); int4 (CTranslate2 has no 4-bit CPU
 kernels, so `quantize` int4 runs int8); language detection for a vocabulary other than the hub checkpoints' 51,865
@@ -34,7 +35,7 @@ from typing import Callable
 
 import numpy as np
 
-from pipelines.engines.built import build_once, folder_bytes, folder_digest
+from pipelines.engines.built import build_once, folder_bytes, folder_digest, local_folder
 
 log = logging.getLogger(__name__)
 NAME = "ctranslate2"
@@ -85,6 +86,9 @@ class WhisperEngine:
         self.detects_language = bool(self._model.is_multilingual)
         self._last: tuple[bytes, object] | None = None  # (digest of a window, its encoder output)
         self._lock = threading.Lock()
+        # Called with (window, encoder output as an array) after each new encoder pass: the speech loader keeps
+        # it for Look inside (pipelines/inside/kept.py), which then runs the torch decoder alone.
+        self.on_encoded: Callable[[np.ndarray, np.ndarray], None] | None = None
 
     def encode(self, window: np.ndarray):
         """The encoder's output for one window of features, (1, mels, 3000). The last one is kept: language
@@ -99,6 +103,8 @@ class WhisperEngine:
         encoded = self._model.encode(ctranslate2.StorageView.from_array(window))
         with self._lock:
             self._last = (key, encoded)
+        if self.on_encoded is not None:
+            self.on_encoded(window, np.array(encoded))
         return encoded
 
     def detect_language(self, window: np.ndarray) -> tuple[str, float]:
@@ -206,7 +212,7 @@ def load(request) -> WhisperEngine:
     precision = PRECISION[request.placement.quantize]
     if request.placement.quantize == "int4":
         log.info("%s has no int4 CPU kernels: %s runs int8", NAME, request.checkpoint.repo_id)
-    source = _local_folder(request)
+    source = local_folder(request)
     cache = Path(request.cache_dir or Path.home() / ".cache" / "transformer-playground")
     name = request.checkpoint.repo_id.replace("/", "--")
     target = cache / "engines" / NAME / f"{name}-{precision}-{folder_digest(source)}"
@@ -222,15 +228,3 @@ def convert(source: Path, out: Path, precision: str) -> None:
 
     log.info("converting %s for %s (%s), once", source, NAME, precision)
     TransformersConverter(str(source)).convert(str(out), quantization=precision, force=True)
-
-
-def _local_folder(request) -> Path:
-    """The checkpoint as a folder on disk (the converter reads files); a hub checkpoint is already in the
-    download cache, from_pretrained having put it there."""
-    location = request.location
-    if Path(location.source).is_dir():
-        return Path(location.source)
-    from huggingface_hub import snapshot_download
-
-    return Path(snapshot_download(location.source, revision=location.revision,
-                                  allow_patterns=["*.json", "*.safetensors", "*.txt"]))

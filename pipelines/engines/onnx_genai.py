@@ -23,7 +23,7 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from pipelines.engines.built import build_once, folder_bytes, folder_digest
+from pipelines.engines.built import build_once, folder_bytes, folder_digest, local_folder
 
 log = logging.getLogger(__name__)
 NAME = "onnxruntime-genai"
@@ -94,23 +94,12 @@ class GenAIModel:
 def load(request, config) -> GenAIModel:
     """The converted model for the request's checkpoint, building it into the cache on first use."""
     precision = PRECISION[request.placement.quantize]
-    source = _local_folder(request)
+    source = local_folder(request)
     cache = Path(request.cache_dir or Path.home() / ".cache" / "transformer-playground")
     name = request.checkpoint.repo_id.replace("/", "--")
     target = cache / "engines" / NAME / f"{name}-{precision}-{folder_digest(source)}"
     build_once(target, lambda staging: _convert(request.checkpoint.repo_id, source, staging, precision, cache))
     return GenAIModel(target, precision)
-
-
-def _local_folder(request) -> Path:
-    """The checkpoint as a folder on disk: the builder reads files, not a hub id."""
-    location = request.location
-    if Path(location.source).is_dir():
-        return Path(location.source)
-    from huggingface_hub import snapshot_download  # already downloaded by from_pretrained: found in the cache
-
-    return Path(snapshot_download(location.source, revision=location.revision,
-                                  allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"]))
 
 
 def _convert(repo_id: str, source: Path, out: Path, precision: str, cache: Path) -> None:

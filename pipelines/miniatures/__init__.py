@@ -14,13 +14,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import shutil
-import tempfile
-import threading
 from pathlib import Path
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
+from pipelines.engines.built import build_once
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -31,23 +27,9 @@ def build(key: str, cache_root: Path) -> Path:
     module = importlib.import_module(f"{__name__}.{module_name}")
     digest = _package_digest()
     target = cache_root / f"{module_name}-{func_name}-{digest}"
-    with _lock_for(str(target)):
-        if target.is_dir():
-            return target
-        cache_root.mkdir(parents=True, exist_ok=True)
-        # Build beside the target and rename: another process (or a killed run) never sees half a
-        # folder, and if two processes race, the loser's copy is simply discarded.
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_root))
-        try:
-            _seeded(getattr(module, func_name), staging)
-            try:
-                staging.rename(target)
-            except OSError:
-                if not target.is_dir():
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return target
+    # Built beside the target and renamed (pipelines/engines/built.py): another process (or a killed run) never
+    # sees half a folder, and if two processes race, the loser's copy is simply discarded.
+    return build_once(target, lambda staging: _seeded(getattr(module, func_name), staging))
 
 
 @functools.cache
@@ -65,8 +47,3 @@ def _seeded(builder, folder: Path) -> None:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         builder(folder)
-
-
-def _lock_for(name: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())

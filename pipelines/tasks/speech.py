@@ -25,6 +25,7 @@ detection and decoding go to it, with the same features, prompts, token limits, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -138,7 +139,16 @@ def load(request: LoadRequest) -> Bundle:
             return whisper
         whisper.extras[FAST] = engine
         whisper.runs_on = engine.label
+        engine.on_encoded = functools.partial(_keep_encoded, whisper)
     return whisper
+
+
+def _keep_encoded(whisper: Bundle, window, encoded) -> None:
+    """Keep the engine's encoder output of a window for Look inside, by the window's features, as the torch path
+    keeps its own (kept.keeping_encoder_outputs): the view then runs the torch decoder alone."""
+    import torch
+
+    kept.keep(whisper, kept.ENCODER_OUTPUT, (torch.from_numpy(window),), torch.from_numpy(encoded))
 
 
 def is_multilingual(whisper: Bundle) -> bool:
