@@ -6,9 +6,7 @@ focus, and that focus shows: a ring of at least 2 px and 3:1 contrast on every c
 change when it takes focus (one control of each kind per page, compared with and without focus). Then the
 tab lists: arrows, Home and End move focus, Enter chooses and focus stays, a deep link keeps focus on its tab,
 and a "More tabs" menu (pages' own sub-tabs) reports its state and gives focus back.
-One browser page is reused: the app is opened once per theme by its link, and each page is then chosen in place
-(its group's tab, then its own, as a click does), to keep the walk of twenty pages short; waits are on the
-app's load event and a still layout (tests/browser/waits.py), not on the clock.
+One browser page is reused and pages open by URL, to keep the walk of twenty pages short.
 """
 
 from __future__ import annotations
@@ -20,10 +18,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from pipelines.core.registry import PAGES
-from tests.browser.axe_audit import show_page
 from tests.browser.conftest import open_page
 from tests.browser.controls import FOCUSED, LISTS_SETTLED, MARK_TAB_STOPS, contrast
-from tests.browser.waits import goto_loaded, settle
 from ui.keyboard import EDITOR_HINT
 
 pytestmark = pytest.mark.browser
@@ -36,31 +32,22 @@ DARK_PAGES = ("text-generation", "attention")  # the dark walk: one task page, o
 
 @pytest.fixture(scope="module")
 def tab(browser):
-    """One browser page for the whole module, with the uncaught errors it reported and the theme it was opened
-    in by link (None once a test left it elsewhere)."""
+    """One browser page for the whole module, with the uncaught errors it reported."""
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(60_000)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    yield SimpleNamespace(page=page, errors=errors, theme=None)
+    yield SimpleNamespace(page=page, errors=errors)
     context.close()
 
 
-def open_full(tab, playground, page_id: str, theme: str = "light", fresh: bool = False):
-    """The full view on `page_id`: by its link (`?tab=<id>&__theme=<theme>`) when `fresh` or the app is not
-    open in that theme yet, else chosen in place in the open app."""
+def open_full(tab, playground, page_id: str, theme: str = "light"):
     if page_id not in playground.task_ids:
         pytest.skip(f"the {page_id} page is not in this app (PLAYGROUND_BROWSER_TASKS)")
-    spec = next(spec for spec in PAGES if spec.id == page_id)
-    if fresh or tab.theme != theme:
-        tab.theme = None
-        goto_loaded(tab.page, f"{playground.url}?tab={page_id}&__theme={theme}")
-        open_page(tab.page, page_id)
-        tab.theme = None if fresh else theme
-    else:
-        show_page(tab.page, spec.group, page_id)
-    settle(tab.page)  # the page's first values and layout are in place
+    tab.page.goto(f"{playground.url}?tab={page_id}&__theme={theme}")
+    open_page(tab.page, page_id)
+    tab.page.wait_for_timeout(300)  # the page's own load events fill its first values
     return tab.page
 
 
@@ -164,7 +151,7 @@ def test_tab_lists_move_focus_with_arrows_home_and_end_and_keep_it_on_the_chosen
     group_pages = [spec.id for spec in PAGES if spec.id in ids and spec.group == PAGES[0].group]
     if len(group_pages) < 3:
         pytest.skip("needs three pages of one group (PLAYGROUND_BROWSER_TASKS)")
-    page = open_full(tab, playground, group_pages[0], fresh=True)
+    page = open_full(tab, playground, group_pages[0])
     page.mouse.click(1, 1)
     page.keyboard.press("Tab")  # the group list: one stop
     assert focused_tab(page)["selected"] and focused_tab(page)["id"].startswith("group-")
@@ -208,7 +195,6 @@ def test_the_deep_link_moves_focus_to_its_tab_when_it_arrives(tab, playground):
     if len(ids) < 2:
         pytest.skip("needs two pages of one group (PLAYGROUND_BROWSER_TASKS)")
     page, release = tab.page, []
-    tab.theme = None  # this test opens its own link
     page.route("**/gradio_api/run/predict*", lambda route: release.append(route))  # hold the load event
     try:
         page.goto(f"{playground.url}?tab={ids[1]}")
