@@ -1,4 +1,4 @@
-"""Waits on conditions, not on the clock, for the page-by-page browser tests (fit, phone, keyboard).
+"""Waits on conditions, not on the clock, for the page-by-page browser tests (fit, phone, tabs).
 
 A fixed sleep is either too short on a busy 2-core machine or wasted time on an idle one; these wait for
 what the checks need: the app's load event answered (it selects a deep-linked page and fills its inputs),
