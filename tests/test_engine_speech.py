@@ -13,7 +13,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipelines.core.bundle import FAST
 from pipelines.core.loading import ModelManager, bundle_nbytes
 from pipelines.engines import ct2_whisper
 from pipelines.readers import audio
@@ -38,7 +37,7 @@ def whisper(sp):
 def calls(whisper, monkeypatch):
     """Every decode the engine runs: (prompt as tokens, token limit, the window's features, what it returned)."""
     seen = []
-    engine = whisper.extras[FAST]
+    engine = whisper.fast()
     original = engine.decode
 
     def spy(window, prompt, max_new_tokens, *args):
@@ -60,18 +59,18 @@ def _timeline(result: speech.Transcript) -> None:
     assert starts == sorted(starts) and all(0 <= s.start <= s.end <= result.duration_s for s in result.segments)
 
 
-def test_a_cpu_runs_whisper_on_ctranslate2_beside_the_full_precision_torch_model(whisper):
+def test_a_cpu_runs_whisper_on_ctranslate2_beside_the_full_precision_torch_model(sp, whisper):
     import torch
 
-    engine = whisper.extras[FAST]
+    engine = whisper.fast()
     assert isinstance(engine, ct2_whisper.WhisperEngine) and whisper.runs_on == "ctranslate2 int8"
     assert (engine.folder / "model.bin").is_file() and engine.folder.parent.name == ct2_whisper.NAME
     # The torch model stays for Look inside and the decoding page, float32 and not quantized.
     assert all(p.dtype == torch.float32 for p in whisper.model.parameters())
     assert not any("quantized" in type(m).__module__ for m in whisper.model.modules())
     # The memory budget counts the engine's weights beside the torch model's.
-    alone = type(whisper)(whisper.model, whisper.processor, whisper.device, whisper.family, whisper.checkpoint)
-    assert engine.nbytes > 0 and bundle_nbytes(whisper) == bundle_nbytes(alone) + engine.nbytes
+    loaded = sp.get()
+    assert engine.nbytes > 0 and loaded.nbytes == bundle_nbytes(whisper) + engine.nbytes
 
 
 def test_long_recording_is_decoded_window_after_window_on_the_engine(sp, whisper, calls):
@@ -81,7 +80,7 @@ def test_long_recording_is_decoded_window_after_window_on_the_engine(sp, whisper
     assert len(calls) == result.windows == len(reports) and reports[0] == (0.0, "Transcribing 0 s of 42 s")
     # Detected (by torch here: CTranslate2 detects only with the hub's 51,865-token vocabulary, see the module),
     # then every window decoded with timestamps: no <|notimestamps|> at the prompt's end.
-    assert not whisper.extras[FAST].detects_language and result.detected
+    assert not whisper.fast().detects_language and result.detected
     assert all(c.prompt == ["<|startoftranscript|>", f"<|{result.language}|>", "<|transcribe|>"] for c in calls)
     assert all(c.limit == speech.window_tokens(whisper) and len(c.tokens) <= c.limit for c in calls)
     assert result.segments and result.text and max(s.end for s in result.segments) > 30
@@ -183,7 +182,7 @@ def test_short_recording_with_and_without_timestamps_on_the_engine(sp, whisper, 
 
 
 def test_one_encoder_pass_serves_detection_and_the_first_window(whisper, monkeypatch):
-    engine = whisper.extras[FAST]
+    engine = whisper.fast()
     encoded = []
     model = engine._model
     monkeypatch.setattr(engine, "_model", SimpleNamespace(
@@ -200,8 +199,8 @@ def test_the_conversion_is_built_once_and_found_again(whisper, monkeypatch):
     converted = []
     monkeypatch.setattr(ct2_whisper, "convert", lambda *args: converted.append(args))
     again = ModelManager(tiny_settings()).task("speech").bundle()
-    assert again.runs_on == "ctranslate2 int8" and converted == []
-    assert again.extras[FAST].folder == whisper.extras[FAST].folder
+    assert again.fast() is not None and again.runs_on == "ctranslate2 int8" and converted == []
+    assert again.fast().folder == whisper.fast().folder
 
 
 def test_a_half_written_conversion_is_never_used(tmp_path, monkeypatch):
@@ -214,7 +213,7 @@ def test_a_half_written_conversion_is_never_used(tmp_path, monkeypatch):
     monkeypatch.setattr(ct2_whisper, "convert", killed)
     broken = ModelManager(tiny_settings(cache_dir=tmp_path)).task("speech")
     bundle = broken.bundle()
-    assert bundle.runs_on == "torch float32" and FAST not in bundle.extras
+    assert bundle.runs_on == "torch float32" and bundle.fast() is None
     assert not list((tmp_path / "engines" / ct2_whisper.NAME).iterdir())  # no folder, final or staging
     assert speech.transcribe(broken, AUDIO / "hello.wav", language="en").windows == 1  # the tab still answers
     # A staging folder left by a killed process is never taken for the converted model.
@@ -223,14 +222,14 @@ def test_a_half_written_conversion_is_never_used(tmp_path, monkeypatch):
     (leftover / "model.bin").write_bytes(b"half a model")
     monkeypatch.setattr(ct2_whisper, "convert", original)
     fresh = ModelManager(tiny_settings(cache_dir=tmp_path)).task("speech").bundle()
-    assert fresh.runs_on == "ctranslate2 int8" and fresh.extras[FAST].folder != leftover
-    assert (fresh.extras[FAST].folder / "model.bin").stat().st_size > 1000
+    assert fresh.fast().folder != leftover and fresh.runs_on == "ctranslate2 int8"
+    assert (fresh.fast().folder / "model.bin").stat().st_size > 1000
 
 
 def test_engine_torch_keeps_speech_on_torch():
     sp = ModelManager(tiny_settings(engine="torch")).task("speech")
     bundle = sp.bundle()
-    assert bundle.runs_on == "torch float32" and FAST not in bundle.extras
+    assert bundle.runs_on == "torch float32" and bundle.fast() is None
     assert speech.transcribe(sp, AUDIO / "hello.wav", language="en", timestamps=False).windows == 1
 
 
@@ -238,7 +237,7 @@ def test_the_named_engine_without_its_package_falls_back_to_torch(monkeypatch, c
     monkeypatch.setattr(ct2_whisper, "installed", lambda: False)
     with caplog.at_level(logging.WARNING, logger=ct2_whisper.__name__):
         bundle = ModelManager(tiny_settings(engine="ctranslate2")).task("speech").bundle()
-    assert bundle.runs_on == "torch float32" and FAST not in bundle.extras
+    assert bundle.runs_on == "torch float32" and bundle.fast() is None
     assert "ctranslate2 is not installed" in caplog.text
 
 
@@ -255,7 +254,7 @@ def test_which_placements_the_engine_answers_for(device, engine, answers):
 def test_quantize_none_runs_float32_and_int4_runs_int8():
     assert ct2_whisper.PRECISION == {"auto": "int8", "int8": "int8", "int4": "int8", "none": "float32"}
     sp = ModelManager(tiny_settings(quantize="none")).task("speech")
-    assert sp.bundle().runs_on == "ctranslate2 float32"
+    assert sp.bundle().fast() is not None and sp.bundle().runs_on == "ctranslate2 float32"
     assert speech.transcribe(sp, AUDIO / "hello.wav", language="en").segments
 
 

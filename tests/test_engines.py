@@ -42,29 +42,31 @@ def test_a_gpu_always_gets_the_torch_half_precision_path():
 
 def test_smollm2_and_qwen_run_on_the_engine_and_gpt2_on_torch(models):
     smol = models.get("text-generation", SMOL)
-    assert smol.bundle.runs_on == "onnxruntime-genai int4"
-    assert isinstance(smol.bundle.extras[FAST], onnx_genai.GenAIModel)
-    assert models.get("text-generation", "Qwen/Qwen2.5-0.5B-Instruct").bundle.runs_on.startswith("onnxruntime-genai")
+    assert isinstance(smol.bundle.fast(), onnx_genai.GenAIModel) and smol.bundle.runs_on == "onnxruntime-genai int4"
+    qwen = models.get("text-generation", "Qwen/Qwen2.5-0.5B-Instruct").bundle
+    assert qwen.fast() is not None and qwen.runs_on.startswith("onnxruntime-genai")
     gpt2 = models.get("text-generation", GPT2).bundle
-    assert gpt2.runs_on == "torch float32" and FAST not in gpt2.extras
+    assert gpt2.runs_on == "torch float32" and gpt2.fast() is None
     # The torch model stays, at full precision, for Look inside and the explainers.
     assert next(smol.bundle.model.parameters()).dtype.is_floating_point
 
 
-def test_the_memory_budget_counts_the_engines_weights(models):
-    from pipelines.core.loading import bundle_nbytes
-
-    smol = models.get("text-generation", SMOL).bundle
-    engine = smol.extras[FAST]
-    assert engine.nbytes > 0
-    without = bundle_nbytes(type(smol)(smol.model, smol.processor, smol.device, smol.family, smol.checkpoint))
-    assert bundle_nbytes(smol) == without + engine.nbytes
+def test_the_engine_is_built_on_the_first_request_and_the_memory_budget_counts_it(tmp_path):
+    models = ModelManager(tiny_settings())
+    loaded = models.get("text-generation", SMOL)
+    # Loading converts nothing: the explainers that share this model never use the engine.
+    assert loaded.bundle.extras.get(FAST) is None and loaded.bundle.runs_on == "torch float32"
+    weights = loaded.nbytes
+    assert text(models).new_tokens == 10  # the first generation builds it
+    engine = loaded.bundle.extras[FAST]
+    assert engine.nbytes > 0 and loaded.nbytes == weights + engine.nbytes
+    assert loaded.bundle.runs_on == "onnxruntime-genai int4"
 
 
 def test_engine_torch_keeps_everything_on_torch(tmp_path):
     models = ModelManager(tiny_settings(engine="torch"))
     bundle = models.get("text-generation", SMOL).bundle
-    assert FAST not in bundle.extras and bundle.runs_on == "torch float32"
+    assert bundle.fast() is None and bundle.runs_on == "torch float32"
     assert text(models).new_tokens == 10
 
 
@@ -73,7 +75,7 @@ def test_the_conversion_is_built_once_and_found_again(monkeypatch, models):
     called = []
     monkeypatch.setattr(onnx_genai, "_convert", lambda *a, **k: called.append(a))
     again = ModelManager(tiny_settings()).get("text-generation", SMOL).bundle
-    assert again.runs_on == "onnxruntime-genai int4" and not called
+    assert again.fast() is not None and again.runs_on == "onnxruntime-genai int4" and not called
 
 
 def test_a_failed_conversion_leaves_no_folder_and_falls_back_to_torch(monkeypatch, tmp_path):
@@ -84,14 +86,15 @@ def test_a_failed_conversion_leaves_no_folder_and_falls_back_to_torch(monkeypatc
     monkeypatch.setattr(onnx_genai, "_convert", half_then_fail)
     models = ModelManager(tiny_settings(cache_dir=tmp_path))
     bundle = models.get("text-generation", SMOL).bundle
-    assert bundle.runs_on == "torch float32" and FAST not in bundle.extras
+    assert bundle.runs_on == "torch float32" and bundle.fast() is None
     assert not list((tmp_path / "engines" / onnx_genai.NAME).iterdir())  # no folder, final or staging
     assert text(models).new_tokens == 10  # the tab still answers
 
 
 def test_int8_on_the_engine_and_int8_on_torch(tmp_path):
     models = ModelManager(tiny_settings(quantize="int8"))
-    assert models.get("text-generation", SMOL).bundle.runs_on == "onnxruntime-genai int8"
+    smol = models.get("text-generation", SMOL).bundle
+    assert smol.fast() is not None and smol.runs_on == "onnxruntime-genai int8"
     assert text(models).new_tokens == 10
     fill = models.get("fill-mask").bundle
     assert fill.runs_on == "torch float32, int8 Linear layers"

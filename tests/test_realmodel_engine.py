@@ -20,8 +20,8 @@ GREEDY = GenerationParams(max_new_tokens=questions.MAX_NEW_TOKENS, do_sample=Fal
 def answers(engine: str):
     models = real_manager(tiny_settings(model_source="auto", engine=engine), CACHE.parent / "realmodels")
     task = models.task("text-generation")
-    runs_on = models.get("text-generation", SMOLLM2).bundle.runs_on
     right, rows = questions.score(lambda q: list(text_generation.generate(task, q, SMOLLM2, GREEDY))[-1].text)
+    runs_on = models.get("text-generation", SMOLLM2).bundle.runs_on  # after a run: the engine is built then
     models.unload_all()
     return runs_on, right, rows
 

@@ -117,6 +117,7 @@ def text_generation(models) -> Case:
     # The chat model with sampling (the tab's default decoding), a prompt with a quote and a line break.
     request = task.check(m, 'Say "hello"\nto me.', None, GenerationParams(max_new_tokens=12, seed=7))
     # On a CPU the app answers with onnxruntime-genai (pipelines/engines): its program is the engine's own.
+    m.bundle(request.model_id).fast()  # built on the first request
     runs_on = m.bundle(request.model_id).runs_on
     assert runs_on.startswith("onnxruntime-genai"), runs_on
     return Case("text-generation", request, list(task.run(m, request))[-1].text, exact_text, {}, {"runs_on": runs_on})
@@ -150,6 +151,7 @@ def code_completion_on_engine(models) -> Case:
     m = models.task("code-completion")
     request = task.check(m, "def add(a, b):\n    return", "Qwen/Qwen2.5-Coder-0.5B",
                          replace(task.DEFAULTS, max_new_tokens=24, do_sample=True, seed=3))
+    m.bundle(request.model_id).fast()  # built on the first request
     runs_on = m.bundle(request.model_id).runs_on
     assert runs_on.startswith("onnxruntime-genai"), runs_on
     app = request.code + list(task.run(m, request))[-1].text

@@ -179,7 +179,7 @@ def test_the_engine_keeps_the_words_of_raw_generate(real_models, torch_models, c
     import jiwer
     import torch
 
-    assert real_models.bundle().runs_on == "ctranslate2 int8"
+    assert real_models.bundle().fast() is not None and real_models.bundle().runs_on == "ctranslate2 int8"
     raw = torch_models.bundle()
     assert raw.runs_on == "torch float32"
     normalize = _normalizer()
@@ -202,7 +202,7 @@ def test_float32_on_the_engine_is_the_torch_path_s_transcript(real_folder, torch
     """CTranslate2 at float32 differs from torch only by rounding: the same tokens, so the same text and segments,
     through long-form windows and language detection."""
     float32 = _manager(real_folder, quantize="none")
-    assert float32.bundle().runs_on == "ctranslate2 float32"
+    assert float32.bundle().fast() is not None and float32.bundle().runs_on == "ctranslate2 float32"
     engine = speech.transcribe(float32, ASSETS / "audio" / name, language=language)
     torch_path = speech.transcribe(torch_models, ASSETS / "audio" / name, language=language)
     assert (engine.text, engine.segments, engine.windows) == (torch_path.text, torch_path.segments, torch_path.windows)

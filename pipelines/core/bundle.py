@@ -18,17 +18,19 @@ builds none at all), so switching in the middle of one would leave its later lay
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pipelines.core.device import Placement
 from pipelines.core.errors import ModelUnavailableError
 from pipelines.core.registry import Checkpoint
 from pipelines.core.sources import Location
 
+log = logging.getLogger(__name__)
 GATE = "forward_gate"  # bundle.extras key of the model's ForwardGate (models loaded by load_pretrained)
 # bundle.extras key of an engine that answers the task's main request instead of the torch model
 # (pipelines/engines); the torch model stays for what reads inside it (Look inside, the explainers).
@@ -90,7 +92,27 @@ class Bundle:
     checkpoint: Checkpoint
     extras: dict[str, Any] = field(default_factory=dict)  # family-specific parts that live with the model
     runs_on: str = ""  # what answers requests, for the status line: "torch float32", "onnxruntime-genai int4", ...
+    # Builds the fast engine (pipelines/engines) on the first request that wants it: the explainers share this
+    # model and never use the engine, so loading the model for them must not convert it (seconds to minutes).
+    engine_builder: Callable[[], Any] | None = field(default=None, repr=False)
     _attention_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _engine_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def fast(self):
+        """The engine that answers the task's main request instead of the torch model, built on the first call;
+        None when no engine applies (a GPU, --engine torch, an architecture it does not run) or its build failed
+        (logged once: the task then runs on torch)."""
+        with self._engine_lock:
+            if self.engine_builder is not None:
+                build, self.engine_builder = self.engine_builder, None
+                try:
+                    engine = build()
+                except Exception:  # a failed conversion costs speed, not the tab
+                    log.exception("%s: the fast engine could not be built; running on torch", self.checkpoint.repo_id)
+                else:
+                    self.extras[FAST] = engine
+                    self.runs_on = engine.label
+        return self.extras.get(FAST)
 
     @property
     def tokenizer(self):

@@ -25,7 +25,7 @@ from typing import Any
 
 from pipelines import remote
 from pipelines.core import registry
-from pipelines.core.bundle import Bundle, LoadRequest
+from pipelines.core.bundle import FAST, Bundle, LoadRequest
 from pipelines.core.device import Placement, choose_placement, free_memory_bytes
 from pipelines.core.errors import ModelUnavailableError, PlaygroundError
 from pipelines.core.events import Events
@@ -46,8 +46,15 @@ class LoadedModel:
     checkpoint: Checkpoint
     location: Location
     bundle: Bundle
-    nbytes: int
+    weights_nbytes: int  # the torch side, measured at load
     load_seconds: float
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the model holds: its torch weights, and a fast engine's files once one is built (pipelines/
+        engines: on the task's first request, after the load)."""
+        engine = self.bundle.extras.get(FAST) if isinstance(self.bundle, Bundle) else None
+        return self.weights_nbytes + int(getattr(engine, "nbytes", 0))
 
     @property
     def notice(self) -> str:
@@ -291,9 +298,7 @@ def _load_failure_message(ckpt: Checkpoint, location: Location, exc: Exception) 
 def bundle_nbytes(bundle: Any) -> int:
     """Bytes held by the torch parameters and buffers reachable from a bundle (shared ones once)."""
     seen: set[int] = set()
-    # An engine beside the torch model (pipelines/engines) holds its own weights: it says how many bytes.
-    total = sum(int(getattr(part, "nbytes", 0)) for part in getattr(bundle, "extras", {}).values()
-                if hasattr(part, "engine_name"))
+    total = 0
     for module in _modules_in(bundle):
         for tensor in list(module.parameters()) + list(module.buffers()):
             if id(tensor) not in seen:

@@ -91,7 +91,7 @@ class GenAIModel:
             yield int(generator.get_next_tokens()[0])
 
 
-def load(request, config) -> GenAIModel:
+def load(request) -> GenAIModel:
     """The converted model for the request's checkpoint, building it into the cache on first use."""
     precision = PRECISION[request.placement.quantize]
     source = local_folder(request)

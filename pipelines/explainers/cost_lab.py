@@ -34,7 +34,6 @@ from run to run: compare the rows of one run, not one run with another.
 from __future__ import annotations
 
 from pipelines.core import checks
-from pipelines.core.bundle import FAST
 from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
 from pipelines.explainers import cost_lab_runs as runs
@@ -70,7 +69,7 @@ def compare_speed(models, prompt, max_new_tokens=NEW_TOKENS, chat_template=True,
     """One prompt through float32 torch and the fast path; the KV cache on and off; batch 1 and 4."""
     request, new_tokens = check(models, prompt, max_new_tokens, chat_template)
     bundle = models.get(request.model_id).bundle
-    ids, model, engine = list(request.ids), bundle.model, bundle.extras.get(FAST)
+    ids, model, engine = list(request.ids), bundle.model, bundle.fast()
     element_bytes = next(model.parameters()).element_size()
     ends = runs.end_tokens(model, bundle.tokenizer)
     side = min(new_tokens, SIDE_TOKENS)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator
 
 from pipelines.core import checks
-from pipelines.core.bundle import FAST, Bundle, LoadRequest, load_pretrained
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained
 from pipelines.core.errors import UserInputError
 
 log = logging.getLogger(__name__)
@@ -81,13 +81,7 @@ def load(request: LoadRequest) -> Bundle:
     # and the explainers, stays at full precision so that what they show is the checkpoint's own numbers.
     full = replace(request, placement=replace(request.placement, quantize="none"))
     lm = load_pretrained(full, AutoModelForCausalLM, AutoTokenizer)
-    try:
-        engine = onnx_genai.load(request, config)
-    except Exception:  # a failed conversion costs speed, not the tab
-        log.exception("%s: %s failed; generating with torch", request.checkpoint.repo_id, onnx_genai.NAME)
-        return lm
-    lm.extras[FAST] = engine
-    lm.runs_on = engine.label
+    lm.engine_builder = functools.partial(onnx_genai.load, request)  # on the first generation (Bundle.fast)
     return lm
 
 
@@ -125,8 +119,9 @@ def stream(lm: Bundle, input_ids: list[int], params: GenerationParams,
             f"The prompt is {len(input_ids)} tokens; with {params.max_new_tokens} new tokens that exceeds "
             f"this model's {window}-token window. Shorten the prompt or lower Max new tokens.")
     stop = stop or threading.Event()
-    if lm.extras.get(FAST) is not None:
-        yield from _stream_fast(lm, input_ids, params, stop)
+    engine = lm.fast()
+    if engine is not None:
+        yield from _stream_fast(engine, lm.tokenizer, input_ids, params, stop)
         return
 
     class StopOnEvent(StoppingCriteria):
@@ -176,16 +171,16 @@ def stream(lm: Bundle, input_ids: list[int], params: GenerationParams,
     yield Partial(text, streamer.new_tokens, done=True, stopped=stopped_early)
 
 
-def _stream_fast(lm: Bundle, input_ids: list[int], params: GenerationParams,
+def _stream_fast(engine, tokenizer, input_ids: list[int], params: GenerationParams,
                  stop: threading.Event) -> Iterator[Partial]:
     """stream() on the bundle's fast engine. It runs in the caller's thread, one token per step, so a consumer
     that stops iterating stops the computation with it. As with `generate`, the text keeps a stop sequence
     it ends on (callers cut it)."""
     new_ids: list[int] = []
     text = ""
-    for token in lm.extras[FAST].tokens(input_ids, params, stop):
+    for token in engine.tokens(input_ids, params, stop):
         new_ids.append(token)
-        decoded = lm.tokenizer.decode(new_ids, skip_special_tokens=True)
+        decoded = tokenizer.decode(new_ids, skip_special_tokens=True)
         if decoded.endswith("\ufffd"):  # a character split over tokens: wait for the rest of its bytes
             continue
         if decoded != text:
@@ -193,7 +188,7 @@ def _stream_fast(lm: Bundle, input_ids: list[int], params: GenerationParams,
             yield Partial(text, len(new_ids))
         if params.stop_sequences and cut_at_stop(text, params.stop_sequences)[1]:
             break
-    yield Partial(lm.tokenizer.decode(new_ids, skip_special_tokens=True), len(new_ids), done=True,
+    yield Partial(tokenizer.decode(new_ids, skip_special_tokens=True), len(new_ids), done=True,
                   stopped=stop.is_set())
 
 

@@ -82,14 +82,7 @@ def code(request, audio: str | None = None, runs_on: str = "") -> str:
         ]
     else:
         lines.append("    ids = model.generate(features, return_timestamps=False, **options)[0]")
-    lines += [
-        "# Decoded from all tokens at once, so languages written without spaces come out right.",
-        'print("Transcript:", processor.tokenizer.decode(ids, skip_special_tokens=True).strip())',
-        _LANGUAGE,
-    ]
-    if segments:
-        lines += _SEGMENTS.strip("\n").splitlines()
-    return "\n".join(lines) + "\n"
+    return _ending(lines, segments)
 
 
 _DETECT = f'''
@@ -180,6 +173,11 @@ def _on_engine(request, audio: str | None, runs_on: str) -> str:
             "ids = model.generate(encoded(0), [prompt + [config.no_timestamps_token_id]], beam_size=1,",
             "                     max_length=2 * limit)[0].sequences_ids[0]",
         ]
+    return _ending(lines, segments)
+
+
+def _ending(lines: list[str], segments: bool) -> str:
+    """The program's last lines, the same on both paths: the transcript, the language, the segments."""
     lines += [
         "# Decoded from all tokens at once, so languages written without spaces come out right.",
         'print("Transcript:", processor.tokenizer.decode(ids, skip_special_tokens=True).strip())',

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipelines.core import checks
-from pipelines.core.bundle import FAST, Bundle, LoadRequest, load_pretrained, pin_attention
+from pipelines.core.bundle import Bundle, LoadRequest, load_pretrained, pin_attention
 from pipelines.core.checks import Progress, no_progress
 from pipelines.core.errors import UserInputError
 from pipelines.engines import ct2_whisper
@@ -131,16 +131,15 @@ def load(request: LoadRequest) -> Bundle:
     # The decoding page and "Look inside" read the decoder's attention; the encoder's is never shown, so it
     # stays on fast sdpa attention even when the model is switched to eager for them.
     pin_attention(whisper.model.get_encoder(), "sdpa")
-    if fast:
-        try:
-            engine = ct2_whisper.load(request)
-        except Exception:  # a failed conversion costs speed, not the tab
-            log.exception("%s: %s failed; transcribing with torch", request.checkpoint.repo_id, ct2_whisper.NAME)
-            return whisper
-        whisper.extras[FAST] = engine
-        whisper.runs_on = engine.label
-        engine.on_encoded = functools.partial(_keep_encoded, whisper)
+    if fast:  # built on the first transcription (Bundle.fast): the decoding page never needs it
+        whisper.engine_builder = functools.partial(_engine, request, whisper)
     return whisper
+
+
+def _engine(request: LoadRequest, whisper: Bundle):
+    engine = ct2_whisper.load(request)
+    engine.on_encoded = functools.partial(_keep_encoded, whisper)
+    return engine
 
 
 def _keep_encoded(whisper: Bundle, window, encoded) -> None:
@@ -228,7 +227,7 @@ def transcribe_samples(whisper: Bundle, samples: np.ndarray, task: str = DEFAULT
     duration = audio.duration_s(samples)
     long_form = duration > WINDOW_S
     features, attention = _features(whisper, samples)
-    engine = whisper.extras.get(FAST)
+    engine = whisper.fast()
     probability = None
     if language is None and not multilingual:
         language = "en"
@@ -296,7 +295,7 @@ def _with_timestamps(whisper, samples, features, attention, options, progress):
         seek, frames = (int(v) for v in seek_and_total[0])
         progress(seek / frames, f"Transcribing {seek / 100:.0f} s of {frames / 100:.0f} s")
 
-    engine = whisper.extras.get(FAST)
+    engine = whisper.fast()
     try:
         if engine is not None:
             config = whisper.model.generation_config
@@ -324,7 +323,7 @@ def _fixed_windows(whisper, samples, options, progress):
 
 def _one_window(whisper, features, options):
     """The segments of one generate call on one window (times from its start), on the engine or torch."""
-    engine = whisper.extras.get(FAST)
+    engine = whisper.fast()
     if engine is not None:
         return ct2_whisper.one_window(engine, features.numpy(), whisper.model.generation_config, options)
     out = whisper.model.generate(features, return_timestamps=True, return_segments=True,
